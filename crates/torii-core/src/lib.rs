@@ -1,0 +1,41 @@
+//! Core of Torii: types, errors, storage traits, and the authentication services.
+//!
+//! Most applications use the `torii` facade crate, which re-exports what is here. This crate knows no
+//! database driver and no HTTP framework: storage backends implement the traits in [`storage`], and
+//! `torii-axum` turns the coordinator into HTTP routes.
+//!
+//! ```
+//! use torii_core::{SessionConfig, SessionProviderType, SessionToken};
+//!
+//! let config = SessionConfig::default().expires_in(chrono::Duration::days(7));
+//! assert_eq!(config.provider_type, SessionProviderType::Opaque);
+//!
+//! let token = SessionToken::new_random();
+//! assert_eq!(token.as_str().len(), 43); // 32 random bytes, base64url
+//! assert!(!format!("{token:?}").contains(token.as_str())); // Debug never shows the secret
+//! ```
+
+pub mod clock;
+pub mod email;
+pub mod error;
+pub mod id;
+pub mod managers;
+pub mod password;
+pub mod session;
+pub mod split;
+pub mod storage;
+pub mod token;
+mod torii;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{StorageError, StorageResult, ToriiError};
+pub use id::{ChallengeId, SessionId, UserId};
+pub use managers::{DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
+pub use password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
+pub use session::{Session, SessionConfig, SessionProviderType, SessionRecord, SessionToken};
+pub use split::{NoStorage, SplitStorage};
+pub use storage::RepositoryProvider;
+pub use token::TokenHash;
+pub use torii::Torii;
+pub use user::{NewUser, User};

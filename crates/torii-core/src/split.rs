@@ -1,0 +1,133 @@
+//! Storage adapters for the coordinator's alternative set-ups.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::StorageResult;
+use crate::id::{SessionId, UserId};
+use crate::session::SessionRecord;
+use crate::storage::{PasswordStorage, RepositoryProvider, SessionStorage, UserStorage};
+use crate::token::TokenHash;
+use crate::user::{NewUser, User};
+
+/// The storage of a coordinator built with `Torii::with_custom_managers`: there is none, the managers do
+/// everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoStorage;
+
+/// Users (and their credentials) in one storage, sessions in another.
+#[derive(Debug)]
+pub struct SplitStorage<U, S> {
+    users: Arc<U>,
+    sessions: Arc<S>,
+}
+
+impl<U, S> SplitStorage<U, S> {
+    /// Combines a user storage and a session storage.
+    pub fn new(users: Arc<U>, sessions: Arc<S>) -> Self {
+        Self { users, sessions }
+    }
+
+    /// The user storage.
+    pub fn users(&self) -> &Arc<U> {
+        &self.users
+    }
+
+    /// The session storage.
+    pub fn sessions(&self) -> &Arc<S> {
+        &self.sessions
+    }
+}
+
+impl<U: UserStorage, S: SessionStorage> UserStorage for SplitStorage<U, S> {
+    async fn create_user(&self, user: &NewUser) -> StorageResult<User> {
+        self.users.create_user(user).await
+    }
+
+    async fn get_user(&self, id: &UserId) -> StorageResult<Option<User>> {
+        self.users.get_user(id).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> StorageResult<Option<User>> {
+        self.users.get_user_by_email(email).await
+    }
+
+    async fn update_user(&self, user: &User) -> StorageResult<User> {
+        self.users.update_user(user).await
+    }
+
+    async fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<bool> {
+        self.users.set_email_verified(id, at).await
+    }
+
+    async fn delete_user(&self, id: &UserId) -> StorageResult<bool> {
+        // The session store may be a different database: revoke there first, so a deleted user never
+        // keeps a live session.
+        self.sessions.delete_sessions_for_user(id, None).await?;
+        self.users.delete_user(id).await
+    }
+}
+
+impl<U: PasswordStorage, S: SessionStorage> PasswordStorage for SplitStorage<U, S> {
+    async fn create_user_with_password(&self, user: &NewUser, password_hash: &str) -> StorageResult<User> {
+        self.users.create_user_with_password(user, password_hash).await
+    }
+
+    async fn set_password_hash(&self, user_id: &UserId, hash: &str) -> StorageResult<()> {
+        self.users.set_password_hash(user_id, hash).await
+    }
+
+    async fn get_password_hash(&self, user_id: &UserId) -> StorageResult<Option<String>> {
+        self.users.get_password_hash(user_id).await
+    }
+
+    async fn remove_password_hash(&self, user_id: &UserId) -> StorageResult<bool> {
+        self.users.remove_password_hash(user_id).await
+    }
+}
+
+impl<U: Send + Sync + 'static, S: SessionStorage> SessionStorage for SplitStorage<U, S> {
+    async fn create_session(&self, session: &SessionRecord) -> StorageResult<()> {
+        self.sessions.create_session(session).await
+    }
+
+    async fn get_session(&self, token_hash: &TokenHash, now: DateTime<Utc>) -> StorageResult<Option<SessionRecord>> {
+        self.sessions.get_session(token_hash, now).await
+    }
+
+    async fn touch_session(&self, token_hash: &TokenHash, updated_at: DateTime<Utc>) -> StorageResult<bool> {
+        self.sessions.touch_session(token_hash, updated_at).await
+    }
+
+    async fn list_sessions_for_user(&self, user_id: &UserId, now: DateTime<Utc>) -> StorageResult<Vec<SessionRecord>> {
+        self.sessions.list_sessions_for_user(user_id, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &TokenHash) -> StorageResult<bool> {
+        self.sessions.delete_session(token_hash).await
+    }
+
+    async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> StorageResult<bool> {
+        self.sessions.delete_session_by_id(user_id, session_id).await
+    }
+
+    async fn delete_sessions_for_user(&self, user_id: &UserId, keep: Option<&SessionId>) -> StorageResult<u64> {
+        self.sessions.delete_sessions_for_user(user_id, keep).await
+    }
+
+    async fn cleanup_expired_sessions(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
+        self.sessions.cleanup_expired_sessions(now, batch_size).await
+    }
+}
+
+impl<U: RepositoryProvider, S: SessionStorage> RepositoryProvider for SplitStorage<U, S> {
+    /// Migrates the user storage. A session storage that needs a schema has its own set-up.
+    async fn migrate(&self) -> StorageResult<()> {
+        self.users.migrate().await
+    }
+
+    async fn health_check(&self) -> StorageResult<()> {
+        self.users.health_check().await
+    }
+}

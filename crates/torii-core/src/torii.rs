@@ -1,0 +1,397 @@
+//! The [`Torii`] coordinator.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
+
+use crate::clock::{Clock, SystemClock};
+use crate::email::validate_email;
+use crate::error::{StorageError, ToriiError};
+use crate::id::{SessionId, UserId};
+use crate::managers::{DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
+use crate::password::{PasswordHasher, PasswordPolicy, normalize_password};
+use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
+use crate::split::{NoStorage, SplitStorage};
+use crate::storage::{PasswordStorage, SessionStorage, UserStorage};
+use crate::user::{NewUser, User};
+
+/// Timestamps are kept to the microsecond, the finest precision every supported database stores, so a
+/// value written and read back compares equal.
+pub(crate) fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+/// The coordinator: registers users, logs them in, and issues, validates and revokes sessions.
+///
+/// `S` is the storage. `Torii<S>` puts no bound on `S`; each group of methods asks only for the storage
+/// traits it uses, so a function can take `&Torii<impl RepositoryProvider>` or
+/// `&Torii<impl UserStorage + MagicLinkStorage>` alike. Cloning is cheap (shared handles).
+///
+/// ```
+/// # async fn demo<R: torii_core::RepositoryProvider>(repositories: std::sync::Arc<R>) -> Result<(), torii_core::ToriiError> {
+/// use torii_core::{SessionConfig, Torii};
+///
+/// let torii = Torii::new(repositories).with_session_config(SessionConfig::default().expires_in(chrono::Duration::days(7)));
+/// let user = torii.register_user_with_password("ada@example.com", "analytical engine 1843").await?;
+/// let (_, session) = torii.login_user_with_password("ada@example.com", "analytical engine 1843", None, None).await?;
+/// assert_eq!(torii.get_session(&session.token).await?.user_id, user.id);
+/// # Ok(()) }
+/// ```
+pub struct Torii<S> {
+    storage: Arc<S>,
+    user_manager: Arc<dyn UserManager>,
+    /// The session manager: issues, validates and revokes sessions. Public so the documented
+    /// `torii.session_service.cleanup_expired_sessions()` works.
+    pub session_service: Arc<dyn SessionManager>,
+    custom_session_manager: bool,
+    session_config: SessionConfig,
+    password_hasher: PasswordHasher,
+    password_policy: PasswordPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S> Clone for Torii<S> {
+    fn clone(&self) -> Self {
+        Self {
+            storage: Arc::clone(&self.storage),
+            user_manager: Arc::clone(&self.user_manager),
+            session_service: Arc::clone(&self.session_service),
+            custom_session_manager: self.custom_session_manager,
+            session_config: self.session_config.clone(),
+            password_hasher: self.password_hasher.clone(),
+            password_policy: self.password_policy.clone(),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for Torii<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Torii")
+            .field("session_config", &self.session_config)
+            .field("password_policy", &self.password_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: UserStorage + SessionStorage> Torii<S> {
+    /// A coordinator over one storage for users and sessions, with opaque 30-day sessions, the default
+    /// password policy and Argon2id at OWASP parameters.
+    pub fn new(storage: Arc<S>) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let session_config = SessionConfig::default();
+        Self {
+            user_manager: Arc::new(DefaultUserManager::new(Arc::clone(&storage))),
+            session_service: Arc::new(OpaqueSessionManager::new(
+                Arc::clone(&storage),
+                session_config.clone(),
+                Arc::clone(&clock),
+            )),
+            storage,
+            custom_session_manager: false,
+            session_config,
+            password_hasher: PasswordHasher::default(),
+            password_policy: PasswordPolicy::default(),
+            clock,
+        }
+    }
+}
+
+impl<U: UserStorage, T: SessionStorage> Torii<SplitStorage<U, T>> {
+    /// A coordinator that keeps users in one storage and sessions in another (for example users in
+    /// PostgreSQL and sessions in Redis).
+    pub fn with_storages(user_storage: Arc<U>, session_storage: Arc<T>) -> Self {
+        Torii::new(Arc::new(SplitStorage::new(user_storage, session_storage)))
+    }
+
+    /// Like [`Torii::with_storages`], with your own user and session managers in place of the built-in
+    /// ones.
+    pub fn with_managers(
+        user_storage: Arc<U>,
+        session_storage: Arc<T>,
+        user_manager: Arc<dyn UserManager>,
+        session_manager: Arc<dyn SessionManager>,
+    ) -> Self {
+        let mut torii = Self::with_storages(user_storage, session_storage);
+        torii.user_manager = user_manager;
+        torii.session_service = session_manager;
+        torii.custom_session_manager = true;
+        torii
+    }
+}
+
+impl Torii<NoStorage> {
+    /// A coordinator without storage of its own: every user and session operation goes to your
+    /// managers. Password login is not available (it needs [`PasswordStorage`]).
+    pub fn with_custom_managers(user_manager: Arc<dyn UserManager>, session_manager: Arc<dyn SessionManager>) -> Self {
+        Self {
+            storage: Arc::new(NoStorage),
+            user_manager,
+            session_service: session_manager,
+            custom_session_manager: true,
+            session_config: SessionConfig::default(),
+            password_hasher: PasswordHasher::default(),
+            password_policy: PasswordPolicy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl<S: SessionStorage> Torii<S> {
+    /// Sets how sessions are issued. This installs the built-in session manager for the configured
+    /// provider type (replacing a custom one).
+    pub fn with_session_config(mut self, config: SessionConfig) -> Self {
+        self.session_config = config;
+        self.custom_session_manager = false;
+        self.rebuild_session_manager();
+        self
+    }
+
+    /// Replaces the clock (for tests of expiry: see [`crate::ManualClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self.rebuild_session_manager();
+        self
+    }
+
+    fn rebuild_session_manager(&mut self) {
+        if !self.custom_session_manager {
+            self.session_service = Arc::new(OpaqueSessionManager::new(
+                Arc::clone(&self.storage),
+                self.session_config.clone(),
+                Arc::clone(&self.clock),
+            ));
+        }
+    }
+}
+
+impl<S> Torii<S> {
+    /// Sets the policy new passwords must satisfy.
+    pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
+        self.password_policy = policy;
+        self
+    }
+
+    /// Sets the password hasher (for example with stronger Argon2id parameters; existing hashes are
+    /// upgraded at each user's next login).
+    pub fn with_password_hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.password_hasher = hasher;
+        self
+    }
+
+    /// The storage this coordinator uses.
+    pub fn storage(&self) -> &Arc<S> {
+        &self.storage
+    }
+
+    /// The session configuration.
+    pub fn session_config(&self) -> &SessionConfig {
+        &self.session_config
+    }
+
+    /// The password policy.
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.password_policy
+    }
+
+    /// The current time by this coordinator's clock, to the microsecond.
+    pub fn now(&self) -> DateTime<Utc> {
+        truncate_to_micros(self.clock.now())
+    }
+
+    /// The user with this id, or `None`.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn get_user(&self, user_id: &UserId) -> Result<Option<User>, ToriiError> {
+        self.user_manager.get_user(user_id).await
+    }
+
+    /// The user with this email address (ignoring case), or `None`.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, ToriiError> {
+        self.user_manager.get_user_by_email(email).await
+    }
+
+    /// Deletes a user with all their sessions and credentials. Returns false when there was no such user.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<bool, ToriiError> {
+        self.user_manager.delete_user(user_id).await
+    }
+
+    /// Issues a new session for the user.
+    ///
+    /// # Errors
+    /// [`ToriiError::UserNotFound`] when the user does not exist; a storage failure.
+    pub async fn create_session(
+        &self,
+        user_id: &UserId,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+    ) -> Result<Session, ToriiError> {
+        self.session_service.create_session(user_id, user_agent, ip_address).await
+    }
+
+    /// Validates a session token and returns the session.
+    ///
+    /// # Errors
+    /// [`ToriiError::SessionNotFound`] when the token is unknown, revoked, malformed or expired; a
+    /// storage failure.
+    pub async fn get_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
+        self.session_service.get_session(token).await
+    }
+
+    /// The user's live sessions (devices), newest first. Records carry the public session id, never the
+    /// token.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn list_sessions(&self, user_id: &UserId) -> Result<Vec<SessionRecord>, ToriiError> {
+        self.session_service.list_sessions(user_id).await
+    }
+
+    /// Revokes a session (logout). Revoking an unknown token is not an error.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn delete_session(&self, token: &SessionToken) -> Result<(), ToriiError> {
+        self.session_service.delete_session(token).await
+    }
+
+    /// Revokes one of the user's sessions by its public id. Returns false when the user has no such
+    /// session (including when the id belongs to someone else).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> Result<bool, ToriiError> {
+        self.session_service.delete_session_by_id(user_id, session_id).await
+    }
+
+    /// Revokes every session of the user ("log out everywhere").
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn delete_sessions_for_user(&self, user_id: &UserId) -> Result<u64, ToriiError> {
+        self.session_service.delete_sessions_for_user(user_id, None).await
+    }
+
+    /// Revokes every session of the user except `keep` ("log out other devices").
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn delete_other_sessions(&self, user_id: &UserId, keep: &SessionId) -> Result<u64, ToriiError> {
+        self.session_service.delete_sessions_for_user(user_id, Some(keep)).await
+    }
+
+    /// Deletes expired sessions (in batches). Returns how many were deleted.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn cleanup_expired_sessions(&self) -> Result<u64, ToriiError> {
+        self.session_service.cleanup_expired_sessions().await
+    }
+}
+
+impl<S: PasswordStorage> Torii<S> {
+    /// Registers a user with an email address and password.
+    ///
+    /// The email is trimmed and validated; the password must satisfy the password policy (see
+    /// [`PasswordPolicy`]) and is stored only as an Argon2id hash of its NFKC-normalised form.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`], [`ToriiError::WeakPassword`], [`ToriiError::UserAlreadyExists`],
+    /// or a storage failure.
+    pub async fn register_user_with_password(&self, email: &str, password: &str) -> Result<User, ToriiError> {
+        let email = validate_email(email)?;
+        let normalized = self.password_policy.check(password, Some(&email))?;
+        let hash = self.password_hasher.hash(normalized).await?;
+        let new_user = NewUser::new(email, self.now());
+        let user = self.storage.create_user_with_password(&new_user, &hash).await.map_err(|e| match e {
+            StorageError::Conflict(_) => ToriiError::UserAlreadyExists,
+            other => ToriiError::Storage(other),
+        })?;
+        tracing::info!(user_id = %user.id, "user registered");
+        Ok(user)
+    }
+
+    /// Checks an email and password and, when they match, issues a new session.
+    ///
+    /// An unknown email and a wrong password fail identically ([`ToriiError::InvalidCredentials`]) after
+    /// the same amount of hashing work. When the stored hash uses weaker Argon2id parameters than
+    /// configured, it is replaced after the successful check.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidCredentials`], or a storage failure.
+    pub async fn login_user_with_password(
+        &self,
+        email: &str,
+        password: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+    ) -> Result<(User, Session), ToriiError> {
+        let user = self.verify_password_login(email, password).await?;
+        let session = self.session_service.create_session(&user.id, user_agent, ip_address).await?;
+        tracing::info!(user_id = %user.id, session_id = %session.id, "password login succeeded");
+        Ok((user, session))
+    }
+
+    /// Checks an email and password without issuing a session (for re-authentication before a sensitive
+    /// action).
+    ///
+    /// # Errors
+    /// As [`Torii::login_user_with_password`].
+    pub async fn verify_password_login(&self, email: &str, password: &str) -> Result<User, ToriiError> {
+        // Refuse absurd inputs before any work; this depends only on the input, so it reveals nothing
+        // about which accounts exist.
+        if password.len() > self.password_policy.max_len().saturating_mul(4) {
+            return Err(ToriiError::InvalidCredentials);
+        }
+        let Ok(email) = validate_email(email) else {
+            return Err(ToriiError::InvalidCredentials);
+        };
+        let user = self.storage.get_user_by_email(&email).await?;
+        let stored = match &user {
+            Some(user) => self.storage.get_password_hash(&user.id).await?,
+            None => None,
+        };
+        let verification = self.password_hasher.verify(normalize_password(password), stored).await?;
+        let (Some(user), true) = (user, verification.valid) else {
+            tracing::info!("password login failed");
+            return Err(ToriiError::InvalidCredentials);
+        };
+        if verification.needs_rehash {
+            self.upgrade_hash(&user.id, password).await;
+        }
+        Ok(user)
+    }
+
+    async fn upgrade_hash(&self, user_id: &UserId, password: &str) {
+        let result = async {
+            let hash = self.password_hasher.hash(normalize_password(password)).await?;
+            self.storage.set_password_hash(user_id, &hash).await?;
+            Ok::<_, ToriiError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => tracing::info!(%user_id, "password hash upgraded to current parameters"),
+            // The login itself succeeded; the upgrade is retried at the next login.
+            Err(err) => tracing::warn!(%user_id, error = %err, "could not upgrade password hash"),
+        }
+    }
+
+    /// Sets a user's password (administrative reset; the policy is enforced).
+    ///
+    /// # Errors
+    /// [`ToriiError::UserNotFound`], [`ToriiError::WeakPassword`], or a storage failure.
+    pub async fn set_user_password(&self, user_id: &UserId, password: &str) -> Result<(), ToriiError> {
+        let user = self.storage.get_user(user_id).await?.ok_or(ToriiError::UserNotFound)?;
+        let normalized = self.password_policy.check(password, Some(&user.email))?;
+        let hash = self.password_hasher.hash(normalized).await?;
+        self.storage.set_password_hash(user_id, &hash).await?;
+        Ok(())
+    }
+}
