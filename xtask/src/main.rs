@@ -1,1 +1,134 @@
-fn main() {}
+//! Project automation: `cargo xtask <task>`.
+//!
+//! Tasks:
+//! - `ci`: everything CI checks (what `.ci/run` runs): formatting, clippy with warnings denied, the
+//!   migration copies, the book's includes, and the test suite.
+//! - `test`: the test suite (the command README.md gives).
+//! - `bench`: the criterion benchmarks.
+//! - `migrations --check`: each storage crate's embedded migrations equal the canonical `migrations/`.
+//! - `book`: builds the mdBook (needs `mdbook` on PATH) after checking its includes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// The test command README.md documents; `ci` runs exactly this.
+const TEST_COMMAND: &[&str] = &["test", "--workspace"];
+
+/// Canonical migration folders and the storage crates that embed a copy.
+const MIGRATION_COPIES: &[(&str, &str)] = &[("migrations/sqlite", "crates/torii-storage-sqlite/migrations")];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => cargo(TEST_COMMAND),
+        Some("bench") => cargo(&["bench", "-p", "torii", "--bench", "sessions"]),
+        Some("migrations") => check_migrations(),
+        Some("book") => book(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|test|bench|migrations --check|book>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    // xtask/ is one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo(args: &[&str]) -> Result {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    eprintln!("+ cargo {}", args.join(" "));
+    let status =
+        Command::new(cargo).args(args).current_dir(root()).status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", args.join(" "))) }
+}
+
+fn ci() -> Result {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
+    check_migrations()?;
+    check_book_includes()?;
+    cargo(TEST_COMMAND)
+}
+
+fn check_migrations() -> Result {
+    let root = root();
+    for (canonical, copy) in MIGRATION_COPIES {
+        let a = read_dir_files(&root.join(canonical))?;
+        let b = read_dir_files(&root.join(copy))?;
+        if a != b {
+            return Err(format!("{copy} differs from {canonical}: copy the canonical files into the crate"));
+        }
+        eprintln!("migrations: {copy} matches {canonical} ({} files)", a.len());
+    }
+    Ok(())
+}
+
+fn read_dir_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(entry.path()).map_err(|e| format!("{name}: {e}"))?;
+        files.push((name, bytes));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Every `{{#include path}}` in the book must name an existing file, so the book only shows code that
+/// the workspace compiles.
+fn check_book_includes() -> Result {
+    let src = root().join("book/src");
+    let entries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let mut checked = 0;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let Some(start) = line.find("{{#include ") else { continue };
+            let rest = &line[start + "{{#include ".len()..];
+            let Some(end) = rest.find("}}") else { continue };
+            let target = rest[..end].trim();
+            let file = target.split(':').next().unwrap_or(target);
+            let resolved = src.join(file);
+            if !resolved.is_file() {
+                return Err(format!("{}:{}: include of missing file {file}", path.display(), i + 1));
+            }
+            if let Some(anchor) = target.split(':').nth(1).filter(|a| a.parse::<usize>().is_err()) {
+                let body = std::fs::read_to_string(&resolved).map_err(|e| e.to_string())?;
+                if !body.contains(&format!("ANCHOR: {anchor}")) {
+                    return Err(format!("{}:{}: anchor {anchor} not found in {file}", path.display(), i + 1));
+                }
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("book: {checked} includes point at existing files");
+    Ok(())
+}
+
+fn book() -> Result {
+    check_book_includes()?;
+    let status = Command::new("mdbook")
+        .args(["build", "book"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run mdbook (install it with `cargo install mdbook`): {e}"))?;
+    if status.success() { Ok(()) } else { Err("mdbook build failed".into()) }
+}

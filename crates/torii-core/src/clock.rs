@@ -32,7 +32,7 @@ impl ManualClock {
         Self { now: Mutex::new(start) }
     }
 
-    /// A clock stopped at the current time, truncated to whole milliseconds (the precision every
+    /// A clock stopped at the current time, truncated to whole milliseconds (coarser than what any
     /// backend stores), so values written and read back compare equal.
     pub fn starting_now() -> Self {
         let now = Utc::now();

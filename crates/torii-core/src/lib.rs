@@ -28,6 +28,9 @@ pub mod token;
 mod torii;
 pub mod user;
 
+/// Attribute for implementing [`UserManager`] and [`SessionManager`] (re-exported so apps need no extra
+/// dependency).
+pub use async_trait::async_trait;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{StorageError, StorageResult, ToriiError};
 pub use id::{ChallengeId, SessionId, UserId};

@@ -1,1 +1,104 @@
-//! placeholder
+//! Torii: self-hosted authentication for Rust web apps. Your users' data stays in your own database.
+//!
+//! This is the facade crate: it re-exports the core types and, by feature flag, the storage backends
+//! and authentication methods.
+//!
+//! # Quick start
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use torii::{SessionConfig, SqliteRepositoryProvider, Torii};
+//!
+//! let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await?;
+//! repositories.migrate().await?;
+//! let torii = Torii::new(Arc::new(repositories))
+//!     .with_session_config(SessionConfig::default().expires_in(chrono::Duration::days(30)));
+//!
+//! // Passwords must pass the policy: common ones such as "password123" are refused.
+//! let user = torii.register_user_with_password("ada@example.com", "analytical engine 1843").await?;
+//! let (_, session) = torii
+//!     .login_user_with_password("ada@example.com", "analytical engine 1843", None, None)
+//!     .await?;
+//! let validated = torii.get_session(&session.token).await?;
+//! assert_eq!(validated.user_id, user.id);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Feature flags
+//!
+//! | Feature | Default | What it enables |
+//! |---|---|---|
+//! | `password` | yes | Email/password authentication: Argon2id hashing, password policy |
+//! | `sqlite` | yes | [`SqliteRepositoryProvider`]: SQLite storage through sqlx |
+//! | `oauth` | no | Reserved for OAuth2/OpenID Connect login (not released yet; adds nothing today) |
+//! | `passkey` | no | Reserved for passkeys/WebAuthn (not released yet; adds nothing today) |
+//! | `magic-link` | no | Reserved for email magic links (not released yet; adds nothing today) |
+//! | `postgres` | no | Reserved for PostgreSQL storage (not released yet; adds nothing today) |
+//! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | Reserved for SeaORM storage (not released yet; adds nothing today) |
+
+pub use torii_core::{
+    ChallengeId, Clock, DefaultUserManager, ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session,
+    SessionConfig, SessionId, SessionManager, SessionProviderType, SessionRecord, SessionToken, StorageError,
+    SystemClock, Torii, ToriiError, User, UserId, UserManager, async_trait,
+};
+
+/// Storage traits and the types they exchange, for writing or using a backend directly.
+pub mod storage {
+    pub use torii_core::split::{NoStorage, SplitStorage};
+    pub use torii_core::storage::*;
+    pub use torii_core::token::TokenHash;
+}
+
+/// Password policy and hashing.
+#[cfg(feature = "password")]
+pub mod password {
+    pub use torii_core::password::*;
+}
+
+#[cfg(feature = "password")]
+pub use torii_core::password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
+
+#[cfg(feature = "sqlite")]
+pub use torii_storage_sqlite::SqliteRepositoryProvider;
+
+/// The SQLite backend crate, for its less common items.
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    pub use torii_storage_sqlite::*;
+}
+
+/// The README's code, compiled and run as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
+/// The book's chapters, compiled and run as doctests so every Rust example in `book/` works. Blocks that
+/// are not Rust carry a language tag (`toml`, `sh`, `text`) and are skipped; the quick start is shown
+/// through an mdBook include of `examples/quickstart`, which the workspace compiles on its own. The
+/// examples use SQLite and passwords, so they need the default features.
+#[cfg(all(doctest, feature = "password", feature = "sqlite"))]
+mod book_doctests {
+    #[doc = include_str!("../../../book/src/introduction.md")]
+    struct Introduction;
+
+    #[doc = include_str!("../../../book/src/getting-started.md")]
+    struct GettingStarted;
+
+    #[doc = include_str!("../../../book/src/core-concepts.md")]
+    struct CoreConcepts;
+
+    #[doc = include_str!("../../../book/src/sessions.md")]
+    struct Sessions;
+
+    #[doc = include_str!("../../../book/src/passwords.md")]
+    struct Passwords;
+
+    #[doc = include_str!("../../../book/src/storage.md")]
+    struct Storage;
+
+    #[doc = include_str!("../../../book/src/feature-flags.md")]
+    struct FeatureFlags;
+}

@@ -1,0 +1,63 @@
+//! Schema management and health checks.
+
+use sqlx::migrate::Migrator;
+use torii_core::{RepositoryProvider, StorageResult};
+
+use crate::SqliteRepositoryProvider;
+use crate::error::{map_migrate, on};
+
+/// The migrations in this crate's `migrations/` folder, embedded at compile time (`build.rs` makes
+/// Cargo rebuild when they change).
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+impl SqliteRepositoryProvider {
+    /// Logs a warning when the connection the pool hands out does not enforce foreign keys, which
+    /// would let rows point at users that do not exist (see the crate docs).
+    async fn warn_if_foreign_keys_off(&self) -> StorageResult<()> {
+        let enabled: i64 =
+            sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&self.pool).await.map_err(on("database"))?;
+        if enabled == 0 {
+            tracing::warn!(
+                "SQLite foreign keys are off on this pool; build it with SqliteConnectOptions::foreign_keys(true)"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl SqliteRepositoryProvider {
+    /// Applies the embedded migrations that have not been applied yet. Running it again on an
+    /// up-to-date database changes nothing. (Also available as [`RepositoryProvider::migrate`]; this
+    /// inherent method lets set-up code call it without importing the trait.)
+    ///
+    /// Run it from one place at startup: SQLite has no advisory lock, so two processes migrating a
+    /// fresh database at the same instant may see one of them fail (harmlessly; rerunning succeeds).
+    ///
+    /// # Errors
+    /// [`torii_core::StorageError::Migration`] when a migration fails.
+    pub async fn migrate(&self) -> StorageResult<()> {
+        self.warn_if_foreign_keys_off().await?;
+        MIGRATOR.run(&self.pool).await.map_err(map_migrate)?;
+        tracing::debug!(migrations = MIGRATOR.iter().count(), "SQLite schema is up to date");
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// [`torii_core::StorageError::Unavailable`] when it does not.
+    pub async fn health_check(&self) -> StorageResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(on("database"))?;
+        Ok(())
+    }
+}
+
+impl RepositoryProvider for SqliteRepositoryProvider {
+    async fn migrate(&self) -> StorageResult<()> {
+        SqliteRepositoryProvider::migrate(self).await
+    }
+
+    async fn health_check(&self) -> StorageResult<()> {
+        SqliteRepositoryProvider::health_check(self).await
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the facade against real SQLite storage. One test binary (faster to link) with a
+//! module per concern.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
+
+mod at_rest;
+mod initialization;
+mod password_flows;
+mod seed_opaque_sessions;
+mod seed_signatures;
+mod sessions;
+mod support;
