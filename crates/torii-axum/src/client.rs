@@ -1,0 +1,40 @@
+//! What a request says about its client: user agent and IP address, recorded on new sessions.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+
+/// Longest user agent kept; longer ones are cut (they are informational, and unbounded input does not
+/// belong in the sessions table).
+const MAX_USER_AGENT: usize = 512;
+
+/// The client's user agent and IP address.
+///
+/// The IP comes from axum's `ConnectInfo<SocketAddr>` when the app is served with
+/// `into_make_service_with_connect_info`; with plain `axum::serve(listener, app)` it is `None`.
+/// Forwarding headers (`X-Forwarded-For`) are not trusted: any client can send them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The `User-Agent` header, cut to 512 characters.
+    pub user_agent: Option<String>,
+    /// The peer address, when known.
+    pub ip_address: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect());
+        let ip_address =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self { user_agent, ip_address })
+    }
+}

@@ -1,0 +1,136 @@
+//! JSON error responses.
+//!
+//! Every failure leaves as `{"code": "...", "message": "..."}` with the right status. Messages are fixed
+//! strings or policy messages that never echo input, so no password, token, SQL or stack trace can end
+//! up in a body. Server-side failures are logged (without secrets) and answered with a generic message.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use torii_core::{StorageError, ToriiError};
+
+/// An error answered as JSON: `{"code": "...", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// An error with this status, machine-readable code and human message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    /// 401: no valid session.
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required")
+    }
+
+    /// 401: wrong email or password (one body for both).
+    pub fn invalid_credentials() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid email or password")
+    }
+
+    /// 403: a cross-site request to a cookie-authenticated endpoint.
+    pub fn cross_site() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "cross_site_request", "Cross-site requests are not allowed")
+    }
+
+    /// 404.
+    pub fn not_found(what: &'static str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    /// 415: the body must be JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Expected a request with Content-Type: application/json",
+        )
+    }
+
+    /// 422: the body is not what this endpoint takes.
+    pub fn invalid_body(message: &'static str) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
+    }
+
+    /// 500, for misconfiguration and bugs.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error")
+    }
+
+    /// 503: the database is unreachable; try again later.
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service temporarily unavailable")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(Body { code: self.code, message: &self.message })).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        ToriiError::Storage(err).into()
+    }
+}
+
+impl From<ToriiError> for ApiError {
+    fn from(err: ToriiError) -> Self {
+        match err {
+            ToriiError::InvalidCredentials => Self::invalid_credentials(),
+            ToriiError::AuthError(_) | ToriiError::SessionNotFound | ToriiError::SessionExpired => {
+                Self::unauthenticated()
+            }
+            ToriiError::UserNotFound => Self::unauthenticated(),
+            ToriiError::UserAlreadyExists => {
+                Self::new(StatusCode::CONFLICT, "email_taken", "An account with this email address already exists")
+            }
+            ToriiError::InvalidEmail(reason) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", reason),
+            ToriiError::WeakPassword(policy) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", policy.to_string())
+            }
+            ToriiError::ServiceNotFound(_) => Self::not_found("This authentication method is not enabled"),
+            ToriiError::Storage(storage) if storage.is_unavailable() => {
+                tracing::warn!(error = %storage, "storage unavailable");
+                Self::unavailable()
+            }
+            other => {
+                // Display of these errors carries no secrets; the source chain stays in the logs.
+                tracing::error!(error = %other, "request failed");
+                Self::internal()
+            }
+        }
+    }
+}

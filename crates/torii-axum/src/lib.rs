@@ -1,0 +1,48 @@
+//! Axum integration for Torii: ready-made auth routes, session cookies, and the [`AuthUser`] extractor.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::{Json, Router, routing::get};
+//! use torii_axum::{AuthUser, CookieConfig};
+//! use torii_core::{RepositoryProvider, Torii};
+//!
+//! fn app<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> Router {
+//!     let auth_routes = torii_axum::routes(torii.clone())
+//!         .with_cookie_config(CookieConfig::development())
+//!         .build();
+//!     Router::new()
+//!         .nest("/auth", auth_routes)
+//!         .route("/protected", get(protected_handler))
+//!         .with_state(torii)
+//! }
+//!
+//! async fn protected_handler(user: AuthUser) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({ "user_id": user.id, "email": user.email }))
+//! }
+//! ```
+//!
+//! Security behaviour, all on by default: `HttpOnly` + `Secure` + `SameSite=Lax` `__Host-` cookies,
+//! cross-site state-changing requests refused (403), JSON-only bodies (415 otherwise), 16 KiB body
+//! limit (413), `Cache-Control: no-store` on every auth response, a new session on every login, and no
+//! response body that carries a session token unless the client asked for bearer mode.
+
+mod client;
+mod config;
+mod context;
+mod cookies;
+mod csrf;
+mod error;
+mod extract;
+mod json;
+mod routes;
+
+pub use client::ClientInfo;
+pub use config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
+pub use context::{AuthContext, SessionAuthority};
+pub use error::ApiError;
+pub use extract::{AuthRejection, AuthSession, AuthUser};
+pub use json::ApiJson;
+pub use routes::{
+    AuthRoutes, DEFAULT_BODY_LIMIT, LoginResponse, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse,
+    UserResponse, routes,
+};

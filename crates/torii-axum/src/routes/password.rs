@@ -1,0 +1,69 @@
+//! `POST /register` and `POST /login`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use torii_core::{RepositoryProvider, Session, User};
+use tower_cookies::Cookies;
+
+use super::RouteState;
+use super::dto::{LoginResponse, SessionInfo};
+use crate::client::ClientInfo;
+use crate::cookies::set_session_cookie;
+use crate::error::ApiError;
+use crate::extract::find_token;
+use crate::json::ApiJson;
+
+/// Body of `POST /register` and `POST /login`.
+#[derive(Deserialize)]
+pub(crate) struct Credentials {
+    email: String,
+    password: String,
+    /// Bearer mode: return the token in the body and set no cookie (for API and mobile clients).
+    #[serde(default)]
+    bearer: bool,
+}
+
+/// `POST /register`: creates the account and logs it in. An email that is already registered gets 409
+/// and changes nothing: the existing account is neither logged into nor modified.
+pub(crate) async fn register<R: RepositoryProvider>(
+    State(state): State<RouteState<R>>,
+    cookies: Cookies,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+    let user = state.torii.register_user_with_password(&body.email, &body.password).await?;
+    let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
+    Ok((StatusCode::CREATED, Json(respond(&state, &cookies, user, session, body.bearer))))
+}
+
+/// `POST /login`. Always issues a new session (a token the client already holds is never adopted) and
+/// revokes the one the request carried, if any.
+pub(crate) async fn login<R: RepositoryProvider>(
+    State(state): State<RouteState<R>>,
+    cookies: Cookies,
+    client: ClientInfo,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let (user, session) =
+        state.torii.login_user_with_password(&body.email, &body.password, client.user_agent, client.ip_address).await?;
+    if let Some((previous, _)) = find_token(&headers, &state.context.cookie_names) {
+        // Best effort: the new session is already valid; a stale one left behind expires on its own.
+        if let Err(err) = state.torii.delete_session(&previous).await {
+            tracing::warn!(error = %err, "could not revoke the session replaced by a new login");
+        }
+    }
+    Ok(Json(respond(&state, &cookies, user, session, body.bearer)))
+}
+
+fn respond<R>(state: &RouteState<R>, cookies: &Cookies, user: User, session: Session, bearer: bool) -> LoginResponse {
+    let token = if bearer {
+        Some(session.token.as_str().to_owned())
+    } else {
+        set_session_cookie(cookies, &state.cookies, session.token.as_str(), session.expires_at);
+        None
+    };
+    LoginResponse { user, session: SessionInfo::from_session(&session), token }
+}

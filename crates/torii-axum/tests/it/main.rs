@@ -1,0 +1,10 @@
+//! HTTP tests of the auth routes and extractors, driving the real router over real SQLite storage.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
+
+mod csrf;
+mod extractors;
+mod login;
+mod rejections;
+mod sessions;
+mod support;
