@@ -59,6 +59,10 @@ pub enum ToriiError {
     #[error("session not found")]
     SessionNotFound,
 
+    /// A signed token (JWT) was refused; the reason is a fixed description, never the token.
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+
     /// The session existed but has expired.
     #[error("session expired")]
     SessionExpired,
@@ -76,7 +80,14 @@ impl ToriiError {
     /// True when the error means "not authenticated" (unknown or expired session, bad credentials), as
     /// opposed to a server-side failure. The HTTP layer maps the first group to 401 and the rest to 5xx.
     pub fn is_unauthenticated(&self) -> bool {
-        matches!(self, Self::AuthError(_) | Self::InvalidCredentials | Self::SessionNotFound | Self::SessionExpired)
+        matches!(
+            self,
+            Self::AuthError(_)
+                | Self::InvalidCredentials
+                | Self::SessionNotFound
+                | Self::SessionExpired
+                | Self::InvalidToken(_)
+        )
     }
 }
 

@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use subtle::ConstantTimeEq as _;
 
+use crate::error::ToriiError;
 use crate::id::{SessionId, UserId};
+use crate::jwt::{JwtClaims, JwtConfig, JwtMetadata, SESSION_TOKEN_TYPE};
 use crate::token::{TokenHash, generate_secret_token};
 
 /// The bearer secret that identifies a session.
@@ -49,6 +51,25 @@ impl SessionToken {
     /// The SHA-256 of the token: the key storage keeps instead of the token.
     pub fn hash(&self) -> TokenHash {
         TokenHash::of(self.as_str())
+    }
+
+    /// Signs the claims into a JWT session token (`iss`/`aud` are filled from the configuration when
+    /// unset).
+    ///
+    /// # Errors
+    /// [`ToriiError::ConfigError`] when the configuration's key is unusable.
+    pub fn new_jwt(claims: &JwtClaims, config: &JwtConfig) -> Result<Self, ToriiError> {
+        crate::jwt::sign(claims, config).map(Self::Jwt)
+    }
+
+    /// Verifies a JWT session token against the configuration (signature with the algorithm pinned to
+    /// the key, expiry, `nbf`, issuer and audience) and returns its claims. This checks the token only;
+    /// revocation is checked by `Torii::get_session`.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidToken`] with the reason; [`ToriiError::ConfigError`] for an unusable key.
+    pub fn verify_jwt(&self, config: &JwtConfig) -> Result<JwtClaims, ToriiError> {
+        crate::jwt::verify(self.as_str(), config, chrono::Utc::now().timestamp())
     }
 }
 
@@ -118,6 +139,28 @@ impl Session {
         self.is_expired_at(Utc::now())
     }
 
+    /// Starts building a session by hand (for example to mint a JWT with [`SessionToken::new_jwt`]).
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// The JWT claims describing this session: `sub` = user id, `iat`/`exp` from the timestamps, `jti` =
+    /// the session id, and the user agent and IP address when `include_metadata` is true.
+    pub fn to_jwt_claims(&self, issuer: Option<String>, include_metadata: bool) -> JwtClaims {
+        JwtClaims {
+            sub: self.user_id.as_str().to_owned(),
+            iat: self.created_at.timestamp(),
+            exp: self.expires_at.timestamp(),
+            iss: issuer,
+            aud: None,
+            nbf: None,
+            jti: self.id.as_str().to_owned(),
+            typ: SESSION_TOKEN_TYPE.to_owned(),
+            metadata: include_metadata
+                .then(|| JwtMetadata { user_agent: self.user_agent.clone(), ip_address: self.ip_address.clone() }),
+        }
+    }
+
     /// Re-attaches the token to a stored record.
     pub fn from_record(record: SessionRecord, token: SessionToken) -> Self {
         Self {
@@ -130,6 +173,84 @@ impl Session {
             updated_at: record.updated_at,
             expires_at: record.expires_at,
         }
+    }
+}
+
+/// Builds a [`Session`] by hand. `user_id` and `expires_at` are required; the id and token default to
+/// fresh random ones and the timestamps to now.
+#[derive(Debug, Default)]
+pub struct SessionBuilder {
+    id: Option<SessionId>,
+    token: Option<SessionToken>,
+    user_id: Option<UserId>,
+    user_agent: Option<String>,
+    ip_address: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl SessionBuilder {
+    /// The session's user (required).
+    pub fn user_id(mut self, user_id: UserId) -> Self {
+        self.user_id = Some(user_id);
+        self
+    }
+
+    /// When it expires (required).
+    pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// The public id (default: random).
+    pub fn id(mut self, id: SessionId) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// The token (default: a random opaque token).
+    pub fn token(mut self, token: SessionToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The user agent.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The IP address.
+    pub fn ip_address(mut self, ip_address: impl Into<String>) -> Self {
+        self.ip_address = Some(ip_address.into());
+        self
+    }
+
+    /// Creation time (default: now).
+    pub fn created_at(mut self, at: DateTime<Utc>) -> Self {
+        self.created_at = Some(at);
+        self
+    }
+
+    /// Builds the session.
+    ///
+    /// # Errors
+    /// [`ToriiError::ConfigError`] when `user_id` or `expires_at` is missing.
+    pub fn build(self) -> Result<Session, ToriiError> {
+        let user_id = self.user_id.ok_or_else(|| ToriiError::ConfigError("a session needs a user_id".into()))?;
+        let expires_at =
+            self.expires_at.ok_or_else(|| ToriiError::ConfigError("a session needs an expires_at".into()))?;
+        let created_at = self.created_at.unwrap_or_else(Utc::now);
+        Ok(Session {
+            id: self.id.unwrap_or_else(SessionId::new_random),
+            token: self.token.unwrap_or_else(SessionToken::new_random),
+            user_id,
+            user_agent: self.user_agent,
+            ip_address: self.ip_address,
+            created_at,
+            updated_at: created_at,
+            expires_at,
+        })
     }
 }
 
@@ -171,17 +292,20 @@ impl SessionRecord {
 }
 
 /// Which kind of session token Torii issues.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub enum SessionProviderType {
     /// Random tokens naming sessions stored server-side (the default): revocable at once.
     #[default]
     Opaque,
+    /// Signed JSON Web Tokens carrying the session; validated without a session lookup, revoked through
+    /// a denylist.
+    Jwt(JwtConfig),
 }
 
 /// How sessions are issued. Build it with [`SessionConfig::default`] and the chainable setters, or as a
 /// struct literal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
     /// How long a session lives after it is created. Default: 30 days.
     pub expires_in: Duration,
@@ -199,6 +323,12 @@ impl SessionConfig {
     /// Sets the session lifetime.
     pub fn expires_in(mut self, duration: Duration) -> Self {
         self.expires_in = duration;
+        self
+    }
+
+    /// Issues JWT sessions signed with this configuration.
+    pub fn with_jwt(mut self, config: JwtConfig) -> Self {
+        self.provider_type = SessionProviderType::Jwt(config);
         self
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::error::StorageResult;
 use crate::id::{SessionId, UserId};
 use crate::session::SessionRecord;
-use crate::storage::{PasswordStorage, RepositoryProvider, SessionStorage, UserStorage};
+use crate::storage::{PasswordStorage, RepositoryProvider, SessionStorage, TokenRevocationStorage, UserStorage};
 use crate::token::TokenHash;
 use crate::user::{NewUser, User};
 
@@ -118,6 +118,33 @@ impl<U: Send + Sync + 'static, S: SessionStorage> SessionStorage for SplitStorag
 
     async fn cleanup_expired_sessions(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
         self.sessions.cleanup_expired_sessions(now, batch_size).await
+    }
+}
+
+impl<U: Send + Sync + 'static, S: TokenRevocationStorage> TokenRevocationStorage for SplitStorage<U, S> {
+    async fn revoke_token_id(&self, token_id: &str, user_id: &UserId, expires_at: DateTime<Utc>) -> StorageResult<()> {
+        self.sessions.revoke_token_id(token_id, user_id, expires_at).await
+    }
+
+    async fn is_token_revoked(
+        &self,
+        token_id: &str,
+        user_id: &UserId,
+        issued_at: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.sessions.is_token_revoked(token_id, user_id, issued_at).await
+    }
+
+    async fn revoke_all_before(&self, user_id: &UserId, not_before: DateTime<Utc>) -> StorageResult<()> {
+        self.sessions.revoke_all_before(user_id, not_before).await
+    }
+
+    async fn revoked_before(&self, user_id: &UserId) -> StorageResult<Option<DateTime<Utc>>> {
+        self.sessions.revoked_before(user_id).await
+    }
+
+    async fn cleanup_revoked_tokens(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
+        self.sessions.cleanup_revoked_tokens(now, batch_size).await
     }
 }
 

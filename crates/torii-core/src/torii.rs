@@ -8,11 +8,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::email::validate_email;
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
+use crate::jwt::{JwtConfig, JwtSessionManager};
 use crate::managers::{DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
 use crate::password::{PasswordHasher, PasswordPolicy, normalize_password};
+use crate::session::SessionProviderType;
 use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
 use crate::split::{NoStorage, SplitStorage};
-use crate::storage::{PasswordStorage, SessionStorage, UserStorage};
+use crate::storage::{PasswordStorage, SessionStorage, TokenRevocationStorage, UserStorage};
 use crate::user::{NewUser, User};
 
 /// Timestamps are kept to the microsecond, the finest precision every supported database stores, so a
@@ -137,14 +139,26 @@ impl Torii<NoStorage> {
     }
 }
 
-impl<S: SessionStorage> Torii<S> {
+impl<S: SessionStorage + TokenRevocationStorage> Torii<S> {
     /// Sets how sessions are issued. This installs the built-in session manager for the configured
-    /// provider type (replacing a custom one).
+    /// provider type (replacing a custom one). An unusable JWT key is logged here, at start-up; every
+    /// session operation then fails with [`ToriiError::ConfigError`] until it is fixed.
     pub fn with_session_config(mut self, config: SessionConfig) -> Self {
+        if let SessionProviderType::Jwt(jwt) = &config.provider_type
+            && let Err(err) = jwt.validate()
+        {
+            tracing::error!(error = %err, "JWT session configuration is unusable: sessions cannot be created or verified");
+        }
         self.session_config = config;
         self.custom_session_manager = false;
         self.rebuild_session_manager();
         self
+    }
+
+    /// Issues JWT sessions signed with this configuration (keeping the configured lifetime).
+    pub fn with_jwt_sessions(self, config: JwtConfig) -> Self {
+        let session_config = self.session_config.clone().with_jwt(config);
+        self.with_session_config(session_config)
     }
 
     /// Replaces the clock (for tests of expiry: see [`crate::ManualClock`]).
@@ -155,13 +169,22 @@ impl<S: SessionStorage> Torii<S> {
     }
 
     fn rebuild_session_manager(&mut self) {
-        if !self.custom_session_manager {
-            self.session_service = Arc::new(OpaqueSessionManager::new(
+        if self.custom_session_manager {
+            return;
+        }
+        self.session_service = match &self.session_config.provider_type {
+            SessionProviderType::Jwt(jwt) => Arc::new(JwtSessionManager::new(
+                Arc::clone(&self.storage),
+                jwt.clone(),
+                self.session_config.expires_in,
+                Arc::clone(&self.clock),
+            )),
+            _ => Arc::new(OpaqueSessionManager::new(
                 Arc::clone(&self.storage),
                 self.session_config.clone(),
                 Arc::clone(&self.clock),
-            ));
-        }
+            )),
+        };
     }
 }
 

@@ -49,6 +49,7 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod revocation;
 mod session;
 mod time;
 mod user;

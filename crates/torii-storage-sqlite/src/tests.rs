@@ -14,9 +14,7 @@ use torii_core::storage::{
     CeremonyKind, MagicLinkStorage as _, OAuthState, OAuthStorage as _, OneTimeToken, PasskeyChallenge,
     PasskeyStorage as _, PasswordStorage as _, SessionStorage as _, TokenPurpose, UserStorage as _,
 };
-use torii_core::{
-    ChallengeId, NewUser, RepositoryProvider as _, SessionId, SessionRecord, SessionToken, StorageError, TokenHash,
-};
+use torii_core::{ChallengeId, NewUser, SessionId, SessionRecord, SessionToken, StorageError, TokenHash};
 
 use crate::SqliteRepositoryProvider;
 

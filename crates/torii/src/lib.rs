@@ -40,9 +40,10 @@
 //! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | Reserved for SeaORM storage (not released yet; adds nothing today) |
 
 pub use torii_core::{
-    ChallengeId, Clock, DefaultUserManager, ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session,
-    SessionConfig, SessionId, SessionManager, SessionProviderType, SessionRecord, SessionToken, StorageError,
-    SystemClock, Torii, ToriiError, User, UserId, UserManager, async_trait,
+    ChallengeId, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager,
+    ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session, SessionBuilder, SessionConfig, SessionId,
+    SessionManager, SessionProviderType, SessionRecord, SessionToken, StorageError, SystemClock, Torii, ToriiError,
+    User, UserId, UserManager, VerificationKey, async_trait,
 };
 
 /// Storage traits and the types they exchange, for writing or using a backend directly.

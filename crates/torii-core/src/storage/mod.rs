@@ -11,6 +11,7 @@ mod magic_link;
 mod oauth;
 mod passkey;
 mod password;
+mod revocation;
 mod session;
 mod user;
 
@@ -18,6 +19,7 @@ pub use magic_link::{MagicLinkStorage, OneTimeToken, TokenPurpose};
 pub use oauth::{OAuthAccount, OAuthState, OAuthStorage};
 pub use passkey::{CeremonyKind, PasskeyChallenge, PasskeyCredential, PasskeyStorage};
 pub use password::PasswordStorage;
+pub use revocation::TokenRevocationStorage;
 pub use session::SessionStorage;
 pub use user::UserStorage;
 

@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use torii_core::RepositoryProvider as _;
 use torii_storage_sqlite::SqliteRepositoryProvider;
 
 /// Where the database files go: Cargo's scratch directory for integration tests (under `target/`, so

@@ -5,6 +5,7 @@
 
 mod at_rest;
 mod initialization;
+mod jwt;
 mod password_flows;
 mod seed_opaque_sessions;
 mod seed_signatures;
