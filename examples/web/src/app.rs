@@ -1,0 +1,41 @@
+//! The application router: the page, the auth routes, and one protected route.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use torii::{RepositoryProvider, Torii};
+use torii_axum::{AuthUser, CookieConfig};
+
+use crate::page;
+
+/// Builds the whole app. The state is the coordinator itself, so `AuthUser` works without any glue.
+pub(crate) fn router<R: RepositoryProvider>(torii: Arc<Torii<R>>, cookies: CookieConfig) -> Router {
+    let auth_routes = torii_axum::routes(torii.clone()).with_cookie_config(cookies).build();
+    Router::new()
+        .merge(page::routes())
+        .nest("/auth", auth_routes)
+        .route("/protected", get(protected_handler))
+        .layer(middleware::from_fn(log_request))
+        .with_state(torii)
+}
+
+/// Only a logged-in user gets here; anyone else gets the extractor's 401 JSON error.
+async fn protected_handler(user: AuthUser) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "user_id": user.id, "email": user.email }))
+}
+
+/// One log line per request. Only the path is logged: headers carry the session cookie, and bodies
+/// carry passwords.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed = ?started.elapsed(), "request");
+    response
+}

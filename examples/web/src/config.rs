@@ -1,0 +1,99 @@
+//! Settings read from the environment at start-up.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use anyhow::{Context as _, bail};
+use torii_axum::CookieConfig;
+
+/// The database used when `DATABASE_URL` is not set: a file in the current directory, created if missing.
+const DEFAULT_DATABASE_URL: &str = "sqlite://torii-example.db?mode=rwc";
+
+/// The port used when `PORT` is not set.
+const DEFAULT_PORT: u16 = 3000;
+
+/// Everything the server needs to start.
+#[derive(Debug)]
+pub(crate) struct Config {
+    /// Where the data lives (`DATABASE_URL`).
+    pub(crate) database_url: String,
+    /// Where to listen (`BIND_ADDR` and `PORT`).
+    pub(crate) addr: SocketAddr,
+    /// How the session cookie is written (`TORII_SECURE_COOKIES`).
+    pub(crate) cookies: CookieConfig,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// When a variable is set to something that cannot be used; a typo should stop the server rather
+    /// than be silently replaced by a default.
+    pub(crate) fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let ip = match lookup("BIND_ADDR") {
+            Some(text) => text.parse::<IpAddr>().with_context(|| format!("BIND_ADDR={text:?} is not an IP address"))?,
+            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        // Port 0 asks the OS for a free port; the start-up log line says which one it picked.
+        let port = match lookup("PORT") {
+            Some(text) => text.parse::<u16>().with_context(|| format!("PORT={text:?} is not a port number"))?,
+            None => DEFAULT_PORT,
+        };
+        let cookies = if flag(lookup("TORII_SECURE_COOKIES"), "TORII_SECURE_COOKIES")? {
+            CookieConfig::secure()
+        } else {
+            CookieConfig::development()
+        };
+        Ok(Self { database_url, addr: SocketAddr::new(ip, port), cookies })
+    }
+}
+
+/// Parses an on/off variable; unset means off.
+fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
+    match value.as_deref().map(str::trim) {
+        None | Some("" | "0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => bail!("{name}={other:?} is not one of 1, true, yes, on, 0, false, no, off"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn defaults_are_local_and_plain_http() {
+        let cfg = config(&[]).unwrap();
+        assert_eq!(cfg.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(cfg.addr, "127.0.0.1:3000".parse().unwrap());
+        assert!(!cfg.cookies.is_secure());
+    }
+
+    #[test]
+    fn variables_override_and_bad_values_are_errors() {
+        let cfg = config(&[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("BIND_ADDR", "0.0.0.0"),
+            ("PORT", "0"),
+            ("TORII_SECURE_COOKIES", "1"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.database_url, "sqlite::memory:");
+        assert_eq!(cfg.addr, "0.0.0.0:0".parse().unwrap());
+        assert!(cfg.cookies.is_secure());
+        assert!(config(&[("PORT", "http")]).is_err());
+        assert!(config(&[("BIND_ADDR", "localhost")]).is_err());
+        assert!(config(&[("TORII_SECURE_COOKIES", "maybe")]).is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! The Torii example web app: a page where a person can register, log in, see who they are, see and
+//! revoke their sessions (devices), and log out. It is the documented `torii-axum` set-up (auth routes
+//! under `/auth`, a `/protected` route behind the `AuthUser` extractor) plus a small server-rendered page.
+//!
+//! Run it with `cargo run -p example-web` and open <http://127.0.0.1:3000/>. Stop it with Ctrl-C (or
+//! SIGTERM); requests in flight are finished first.
+//!
+//! Environment variables (all optional):
+//! - `DATABASE_URL`: default `sqlite://torii-example.db?mode=rwc`, a file in the current directory,
+//!   created and migrated at start-up.
+//! - `BIND_ADDR` and `PORT`: where to listen, default `127.0.0.1` and `3000`. `PORT=0` takes any free
+//!   port; the start-up log line gives the URL.
+//! - `TORII_SECURE_COOKIES`: unset or `0` uses `CookieConfig::development()`, a `torii_session` cookie
+//!   without `Secure`, so logging in works over plain http on localhost. `1` uses the secure default
+//!   (`__Host-torii_session`, `Secure`), which browsers keep only over HTTPS: use it when the app is
+//!   served through a TLS-terminating proxy (one that passes the original `Host` header through, since
+//!   cookie-authenticated requests must be same-origin).
+//! - `RUST_LOG`: log filter, default `info,tower_http=warn`.
+//!
+//! Routes: `GET /` (the page, with `/app.js` and `/style.css`), `/auth/...` (register, login, logout,
+//! user, session, sessions, health), and `GET /protected` (JSON `{user_id, email}`, or 401).
+
+mod app;
+mod config;
+mod page;
+mod shutdown;
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use torii::{SqliteRepositoryProvider, Torii};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+/// The log filter when `RUST_LOG` is not set.
+const DEFAULT_LOG_FILTER: &str = "info,tower_http=warn";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_logging();
+    let config = Config::from_env()?;
+
+    // The URL is not logged: for other databases it can carry a password.
+    let repositories =
+        SqliteRepositoryProvider::connect(&config.database_url).await.context("cannot open the database")?;
+    repositories.migrate().await.context("cannot create or upgrade the database schema")?;
+    let torii = Arc::new(Torii::new(Arc::new(repositories)));
+
+    let app = app::router(torii, config.cookies.clone());
+    let listener = TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(url = %format!("http://{addr}/"), secure_cookies = config.cookies.is_secure(), "listening");
+
+    // Connect info gives the auth routes the client's IP address, which the sessions list shows.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown::signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Structured logs on stdout; colours only when a person is watching.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal()).init();
+}

@@ -1,0 +1,192 @@
+// The Torii example page's script. It talks to the auth routes with fetch, sending JSON and the page's
+// own cookies. The session cookie is HttpOnly, so this script never sees the session token, and it
+// keeps no credentials of its own: the password field is cleared once a request has used it.
+//
+// Everything shown that came from a user or a browser (email, user agent) is set with textContent,
+// never as HTML, so it cannot turn into markup.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+
+/** Calls an auth route; resolves to {ok, status, data} (data is the JSON body, or null). */
+async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (method !== 'GET') {
+    // The server refuses state-changing requests that are not JSON (415): a cross-site HTML form
+    // cannot send this content type, which is part of the defence against forged requests.
+    init.headers['Content-Type'] = 'application/json';
+    if (body !== undefined) init.body = JSON.stringify(body);
+  }
+  const response = await fetch(`/auth${path}`, init);
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, data };
+}
+
+function showMessage(text, kind = 'error') {
+  const message = $('message');
+  message.textContent = text;
+  message.dataset.kind = kind;
+  message.hidden = text === '';
+}
+
+function errorText(result) {
+  return result.data?.message ?? `Request failed (HTTP ${result.status})`;
+}
+
+function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleString();
+}
+
+function setStatus(state, text) {
+  const status = $('status');
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function showLoggedOut() {
+  setStatus('logged-out', 'Logged out');
+  $('signed-out').hidden = false;
+  $('signed-in').hidden = true;
+  $('sessions-body').replaceChildren();
+  for (const id of ['user-email', 'user-id', 'user-created']) $(id).textContent = '';
+}
+
+function showLoggedIn(user) {
+  setStatus('logged-in', `Logged in as ${user.email}`);
+  $('user-email').textContent = user.email;
+  $('user-id').textContent = user.id;
+  $('user-created').textContent = formatTime(user.created_at);
+  $('signed-out').hidden = true;
+  $('signed-in').hidden = false;
+}
+
+function sessionRow(session) {
+  const row = $('session-row').content.firstElementChild.cloneNode(true);
+  row.dataset.sessionId = session.id;
+  row.dataset.current = String(session.current);
+  const [agent, ip, created, lastSeen, action] = row.cells;
+  agent.textContent = session.user_agent ?? 'Unknown device';
+  ip.textContent = session.ip_address ?? 'unknown';
+  created.textContent = formatTime(session.created_at);
+  lastSeen.textContent = formatTime(session.last_seen_at);
+  if (session.current) {
+    const mark = document.createElement('strong');
+    mark.textContent = 'This device';
+    mark.dataset.testid = 'this-device';
+    action.append(mark);
+  } else {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'secondary';
+    button.textContent = 'Revoke';
+    button.dataset.testid = 'revoke-button';
+    button.addEventListener('click', () => run(() => revoke(session.id)));
+    action.append(button);
+  }
+  return row;
+}
+
+async function loadSessions() {
+  const result = await api('GET', '/sessions');
+  if (result.status === 401) {
+    // This session was revoked from another device, or it expired.
+    showLoggedOut();
+    return;
+  }
+  if (!result.ok) {
+    showMessage(errorText(result));
+    return;
+  }
+  const sessions = result.data.sessions;
+  $('sessions-body').replaceChildren(...sessions.map(sessionRow));
+  $('sessions').dataset.count = String(sessions.length);
+}
+
+/** Asks the server who is logged in, and shows it. */
+async function refresh() {
+  const result = await api('GET', '/user');
+  if (result.status === 401) {
+    showLoggedOut();
+    return;
+  }
+  if (!result.ok) {
+    showMessage(errorText(result));
+    return;
+  }
+  showLoggedIn(result.data.user);
+  await loadSessions();
+}
+
+async function submitCredentials(action) {
+  const result = await api('POST', `/${action}`, { email: $('email').value, password: $('password').value });
+  if (!result.ok) {
+    showMessage(errorText(result));
+    return;
+  }
+  $('password').value = '';
+  showMessage(action === 'register' ? 'Welcome! Your account is ready.' : '', 'info');
+  showLoggedIn(result.data.user);
+  await loadSessions();
+}
+
+async function revoke(id) {
+  const result = await api('DELETE', `/sessions/${encodeURIComponent(id)}`);
+  if (!result.ok) showMessage(errorText(result));
+  else showMessage('That session has been logged out.', 'info');
+  await loadSessions();
+}
+
+async function revokeOthers() {
+  const result = await api('POST', '/sessions/revoke-others');
+  if (!result.ok) {
+    showMessage(errorText(result));
+    return;
+  }
+  const n = result.data.revoked;
+  showMessage(`Logged out ${n} other session${n === 1 ? '' : 's'}.`, 'info');
+  await loadSessions();
+}
+
+async function logout() {
+  const result = await api('POST', '/logout');
+  if (!result.ok) {
+    showMessage(errorText(result));
+    return;
+  }
+  showLoggedOut();
+  showMessage('You have been logged out.', 'info');
+}
+
+/** Runs one action at a time, with the buttons disabled meanwhile and network failures reported. */
+async function run(action) {
+  const setButtons = (disabled) => {
+    for (const button of document.querySelectorAll('button')) button.disabled = disabled;
+  };
+  setButtons(true);
+  document.body.setAttribute('aria-busy', 'true');
+  try {
+    await action();
+  } catch (err) {
+    showMessage(`Could not reach the server: ${err.message}`);
+  } finally {
+    setButtons(false);
+    $('revoke-others').disabled = !document.querySelector('#sessions-body tr[data-current="false"]');
+    document.body.removeAttribute('aria-busy');
+  }
+}
+
+$('credentials').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const action = event.submitter?.value === 'register' ? 'register' : 'login';
+  run(() => submitCredentials(action));
+});
+$('logout').addEventListener('click', () => run(logout));
+$('revoke-others').addEventListener('click', () => run(revokeOthers));
+$('refresh-sessions').addEventListener('click', () => run(refresh));
+// Coming back with the Back button may restore the page from the cache; ask the server again.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) run(refresh);
+});
+
+run(refresh);

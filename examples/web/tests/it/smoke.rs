@@ -1,0 +1,84 @@
+//! The example server over plain HTTP: the page and its headers, the protected route, the auth routes.
+
+use serde_json::json;
+
+use crate::support::Server;
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+#[test]
+fn page_is_served_with_security_headers() {
+    let server = Server::start();
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    let csp = page.header("content-security-policy").expect("a Content-Security-Policy");
+    assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(page.body.contains(r#"data-testid="status""#));
+    assert!(page.body.contains(r#"<script src="/app.js" defer></script>"#));
+    // The CSP forbids inline script, so the page must not contain any.
+    assert_eq!(page.body.matches("<script").count(), 1, "only the external script");
+
+    for (path, content_type) in
+        [("/app.js", "text/javascript; charset=utf-8"), ("/style.css", "text/css; charset=utf-8")]
+    {
+        let asset = server.get(path);
+        assert_eq!(asset.status, 200, "{path}");
+        assert_eq!(asset.header("content-type"), Some(content_type), "{path}");
+        assert_eq!(asset.header("x-content-type-options"), Some("nosniff"), "{path}");
+    }
+    // The script writes user-supplied text as text only.
+    assert!(!server.get("/app.js").body.contains("innerHTML"));
+}
+
+#[test]
+fn protected_route_needs_a_session() {
+    let server = Server::start();
+    let reply = server.get("/protected");
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.json()["code"], "unauthenticated");
+    assert_eq!(server.get("/auth/health").json(), json!({ "status": "ok" }));
+}
+
+#[test]
+fn register_use_and_log_out_over_http() {
+    let server = Server::start();
+    let credentials = json!({ "email": "ada@example.com", "password": "analytical engine 1843" }).to_string();
+    let registered = server.request("POST", "/auth/register", &[JSON], Some(&credentials));
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let set_cookie = registered.header("set-cookie").expect("a session cookie");
+    assert!(set_cookie.starts_with("torii_session=") && set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "plain-http development cookie by default: {set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = [("Cookie", cookie.as_str())];
+
+    let me = server.request("GET", "/protected", &with_cookie, None);
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["email"], "ada@example.com");
+    // Served with connect info, so the session records the client's address.
+    let sessions = server.request("GET", "/auth/sessions", &with_cookie, None).json();
+    assert_eq!(sessions["sessions"][0]["ip_address"], "127.0.0.1");
+
+    // Cookie-authenticated state changes must be same-origin JSON.
+    let form = server.request("POST", "/auth/logout", &[with_cookie[0], ("Content-Type", "text/plain")], Some("x"));
+    assert_eq!(form.status, 415);
+    let cross_site =
+        server.request("POST", "/auth/logout", &[with_cookie[0], JSON, ("Origin", "https://evil.example")], None);
+    assert_eq!(cross_site.status, 403);
+
+    let logout = server.request("POST", "/auth/logout", &[with_cookie[0], JSON], None);
+    assert_eq!(logout.status, 204);
+    assert_eq!(server.request("GET", "/protected", &with_cookie, None).status, 401);
+}
+
+#[cfg(unix)]
+#[test]
+fn stops_cleanly_on_sigterm() {
+    let mut server = Server::start();
+    assert_eq!(server.get("/auth/health").status, 200);
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
