@@ -5,8 +5,13 @@
 //!   migration copies, the book's includes, and the test suite.
 //! - `test`: the test suite (the command README.md gives).
 //! - `bench`: the criterion benchmarks.
+//! - `bench-http`: requests/second of `GET /protected` (session cookie validated on every request) against
+//!   `GET /public` (same server, no authentication) on the release build of the example web app, with
+//!   `wrk` (Debian package `wrk`).
 //! - `migrations --check`: each storage crate's embedded migrations equal the canonical `migrations/`.
 //! - `book`: builds the mdBook (needs `mdbook` on PATH) after checking its includes.
+
+mod bench_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -25,10 +30,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("test") => cargo(TEST_COMMAND),
         Some("bench") => cargo(&["bench", "-p", "torii", "--bench", "sessions"]),
+        Some("bench-http") => bench_http::run(&root()),
         Some("migrations") => check_migrations(),
         Some("book") => book(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|test|bench|migrations --check|book>");
+            eprintln!("usage: cargo xtask <ci|test|bench|bench-http|migrations --check|book>");
             return ExitCode::from(2);
         }
     };
@@ -46,7 +52,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn cargo(args: &[&str]) -> Result {
+pub(crate) fn cargo(args: &[&str]) -> Result {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     eprintln!("+ cargo {}", args.join(" "));
     let status =

@@ -121,6 +121,7 @@ impl From<ToriiError> for ApiError {
             ToriiError::WeakPassword(policy) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", policy.to_string())
             }
+            ToriiError::Unsupported(reason) => Self::new(StatusCode::NOT_IMPLEMENTED, "not_supported", reason),
             ToriiError::ServiceNotFound(_) => Self::not_found("This authentication method is not enabled"),
             ToriiError::Storage(storage) if storage.is_unavailable() => {
                 tracing::warn!(error = %storage, "storage unavailable");

@@ -67,6 +67,11 @@ pub enum ToriiError {
     #[error("session expired")]
     SessionExpired,
 
+    /// The operation is not possible with the configured components (for example keeping one JWT
+    /// session while revoking the others, which needs server-side sessions).
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
+
     /// Torii was configured in a way that cannot work (for example a key that is too short).
     #[error("configuration error: {0}")]
     ConfigError(String),

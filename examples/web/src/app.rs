@@ -20,8 +20,15 @@ pub(crate) fn router<R: RepositoryProvider>(torii: Arc<Torii<R>>, cookies: Cooki
         .merge(page::routes())
         .nest("/auth", auth_routes)
         .route("/protected", get(protected_handler))
+        .route("/public", get(public_handler))
         .layer(middleware::from_fn(log_request))
         .with_state(torii)
+}
+
+/// The same kind of JSON answer as `/protected`, without authentication: the baseline the HTTP
+/// benchmark (`cargo xtask bench-http`) compares `/protected` against.
+async fn public_handler() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "user_id": null, "email": null }))
 }
 
 /// Only a logged-in user gets here; anyone else gets the extractor's 401 JSON error.

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context as _, bail};
+use torii::JwtConfig;
 use torii_axum::CookieConfig;
 
 /// The database used when `DATABASE_URL` is not set: a file in the current directory, created if missing.
@@ -20,6 +21,8 @@ pub(crate) struct Config {
     pub(crate) addr: SocketAddr,
     /// How the session cookie is written (`TORII_SECURE_COOKIES`).
     pub(crate) cookies: CookieConfig,
+    /// JWT sessions signed with `JWT_SECRET` (HS256), when it is set; opaque sessions otherwise.
+    pub(crate) jwt: Option<JwtConfig>,
 }
 
 impl Config {
@@ -49,7 +52,16 @@ impl Config {
         } else {
             CookieConfig::development()
         };
-        Ok(Self { database_url, addr: SocketAddr::new(ip, port), cookies })
+        let jwt = match lookup("JWT_SECRET") {
+            Some(secret) => {
+                let jwt = JwtConfig::new_hs256(secret.into_bytes()).with_issuer("torii-example");
+                // The error names the problem (e.g. the length), never the secret.
+                jwt.validate().context("JWT_SECRET cannot be used")?;
+                Some(jwt)
+            }
+            None => None,
+        };
+        Ok(Self { database_url, addr: SocketAddr::new(ip, port), cookies, jwt })
     }
 }
 
@@ -95,5 +107,16 @@ mod tests {
         assert!(config(&[("PORT", "http")]).is_err());
         assert!(config(&[("BIND_ADDR", "localhost")]).is_err());
         assert!(config(&[("TORII_SECURE_COOKIES", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn jwt_secret_selects_jwt_sessions_and_short_secrets_stop_the_server() {
+        assert!(config(&[]).unwrap().jwt.is_none());
+        let cfg = config(&[("JWT_SECRET", "a-secret-that-is-at-least-32-bytes-long")]).unwrap();
+        assert!(cfg.jwt.is_some());
+        let err = config(&[("JWT_SECRET", "short-secret")]).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("at least 32 bytes"), "{message}");
+        assert!(!message.contains("short-secret"), "the secret must not be echoed: {message}");
     }
 }

@@ -15,10 +15,14 @@
 //!   (`__Host-torii_session`, `Secure`), which browsers keep only over HTTPS: use it when the app is
 //!   served through a TLS-terminating proxy (one that passes the original `Host` header through, since
 //!   cookie-authenticated requests must be same-origin).
+//! - `JWT_SECRET`: when set, sessions are JWTs signed with this HS256 secret (at least 32 bytes; a
+//!   shorter one stops the server at start-up with an error that does not echo it). JWT sessions are
+//!   not listed server-side, so the page's device list stays empty; logout still revokes the token.
 //! - `RUST_LOG`: log filter, default `info,tower_http=warn`.
 //!
 //! Routes: `GET /` (the page, with `/app.js` and `/style.css`), `/auth/...` (register, login, logout,
-//! user, session, sessions, health), and `GET /protected` (JSON `{user_id, email}`, or 401).
+//! user, session, sessions, health), `GET /protected` (JSON `{user_id, email}`, or 401), and `GET /public`
+//! (the same answer without authentication, the HTTP benchmark's baseline).
 
 mod app;
 mod config;
@@ -48,12 +52,23 @@ async fn main() -> anyhow::Result<()> {
     let repositories =
         SqliteRepositoryProvider::connect(&config.database_url).await.context("cannot open the database")?;
     repositories.migrate().await.context("cannot create or upgrade the database schema")?;
-    let torii = Arc::new(Torii::new(Arc::new(repositories)));
+    let torii = Torii::new(Arc::new(repositories));
+    // JWT_SECRET switches to stateless JWT sessions (revocable through a denylist); without it sessions
+    // are opaque tokens stored in the database.
+    let torii = Arc::new(match config.jwt.clone() {
+        Some(jwt) => torii.with_jwt_sessions(jwt),
+        None => torii,
+    });
 
     let app = app::router(torii, config.cookies.clone());
     let listener = TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
-    tracing::info!(url = %format!("http://{addr}/"), secure_cookies = config.cookies.is_secure(), "listening");
+    tracing::info!(
+        url = %format!("http://{addr}/"),
+        secure_cookies = config.cookies.is_secure(),
+        sessions = if config.jwt.is_some() { "jwt" } else { "opaque" },
+        "listening"
+    );
 
     // Connect info gives the auth routes the client's IP address, which the sessions list shows.
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

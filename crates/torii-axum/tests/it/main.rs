@@ -4,6 +4,7 @@
 
 mod csrf;
 mod extractors;
+mod jwt;
 mod login;
 mod rejections;
 mod sessions;

@@ -191,8 +191,8 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
 
     async fn delete_sessions_for_user(&self, user_id: &UserId, keep: Option<&SessionId>) -> Result<u64, ToriiError> {
         if keep.is_some() {
-            return Err(ToriiError::ConfigError(
-                "keeping one session while revoking the others needs server-side (opaque) sessions".into(),
+            return Err(ToriiError::Unsupported(
+                "keeping one session while revoking the others needs server-side (opaque) sessions",
             ));
         }
         self.storage.revoke_all_before(user_id, self.now()).await?;
