@@ -93,5 +93,5 @@ pub fn skip_or_fail<T>(backend: &str, reason: &str) -> Option<T> {
 /// Prints the line a generated test prints when its factory returned `None`. Used by the macros.
 #[doc(hidden)]
 pub fn report_skipped(test: &str, factory: &str) {
-    eprintln!("SKIPPED {test}: backend from `{factory}` unavailable");
+    eprintln!("SKIPPED {test}: backend unavailable (`{factory}` returned None)");
 }

@@ -122,6 +122,17 @@ pub async fn update_user_replaces_fields<B: UserStorage>(backend: B) {
     assert_eq!(by_new, Some(expected), "the new email must find the user");
     let by_old = ok(backend.get_user_by_email(&user.email).await, "get_user_by_email(old)");
     assert_eq!(by_old, None, "the old email must no longer find the user");
+
+    // A second update, now that updated_at differs from created_at: created_at still must not move.
+    let again = User {
+        name: Some("Renamed twice".to_owned()),
+        updated_at: changed.updated_at + TimeDelta::hours(1),
+        ..changed
+    };
+    let returned = ok(backend.update_user(&again).await, "update_user (second time)");
+    assert_eq!(returned.created_at, user.created_at, "created_at must never change, however often a user is updated");
+    let stored = ok(backend.get_user(&user.id).await, "get_user").expect("the updated user");
+    assert_eq!(stored, User { created_at: user.created_at, ..again }, "the second update must be stored exactly");
 }
 
 /// `update_user` can clear the name and the verification.
