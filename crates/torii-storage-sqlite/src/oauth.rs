@@ -154,15 +154,19 @@ impl OAuthStorage for SqliteRepositoryProvider {
         .fetch_optional(&self.pool)
         .await
         .map_err(on("oauth state"))?;
-        sqlx::query(
+        let sweep = sqlx::query(
             "DELETE FROM oauth_states WHERE state_hash IN \
              (SELECT state_hash FROM oauth_states WHERE expires_at <= ? LIMIT ?)",
         )
         .bind(now)
         .bind(STATE_SWEEP_BATCH)
         .execute(&self.pool)
-        .await
-        .map_err(on("oauth state"))?;
+        .await;
+        // The sweep is housekeeping: the row above is already consumed, so a failed sweep must not
+        // turn into a failed (and unrepeatable) flow.
+        if let Err(err) = sweep {
+            tracing::warn!(error = %err, "could not sweep expired oauth states");
+        }
         row.map(StateRow::into_state).transpose()
     }
 }

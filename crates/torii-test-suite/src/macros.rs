@@ -183,6 +183,24 @@ macro_rules! magic_link_storage_tests {
     };
 }
 
+/// One test per check in [`revocation`](crate::revocation), in a module `revocation`, for a factory
+/// returning `Option<B>` where `B: TokenRevocationStorage`.
+#[macro_export]
+macro_rules! revocation_storage_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            revocation,
+            [
+                revoked_token_id_is_revoked,
+                revoke_all_before_kills_older_tokens,
+                not_before_only_moves_forward,
+                cleanup_removes_expired_entries_in_batches,
+            ]
+        );
+    };
+}
+
 /// Every group of checks, inside a module `conformance` (tests read like
 /// `conformance::sessions::expired_session_is_never_returned`), for a backend that implements all the
 /// storage traits.
@@ -217,6 +235,7 @@ mod tests {
             ("oauth", include_str!("oauth.rs")),
             ("passkeys", include_str!("passkeys.rs")),
             ("magic_links", include_str!("magic_links.rs")),
+            ("revocation", include_str!("revocation.rs")),
         ];
         for (module, source) in modules {
             let group = macros

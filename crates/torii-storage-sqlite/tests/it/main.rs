@@ -58,6 +58,7 @@ mod file {
     use super::file_backend;
 
     torii_test_suite::all_storage_tests!(file_backend);
+    torii_test_suite::revocation_storage_tests!(file_backend);
 }
 
 /// The suite on in-memory databases: tests are named `memory::conformance::<group>::<check>`.
@@ -65,4 +66,5 @@ mod memory {
     use super::memory_backend;
 
     torii_test_suite::all_storage_tests!(memory_backend);
+    torii_test_suite::revocation_storage_tests!(memory_backend);
 }
