@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::StorageResult;
+use crate::error::{StorageError, StorageResult};
 use crate::id::{SessionId, UserId};
 use crate::session::SessionRecord;
 use crate::storage::{PasswordStorage, RepositoryProvider, SessionStorage, TokenRevocationStorage, UserStorage};
@@ -87,8 +87,13 @@ impl<U: PasswordStorage, S: SessionStorage> PasswordStorage for SplitStorage<U, 
     }
 }
 
-impl<U: Send + Sync + 'static, S: SessionStorage> SessionStorage for SplitStorage<U, S> {
+impl<U: UserStorage, S: SessionStorage> SessionStorage for SplitStorage<U, S> {
+    /// Checks that the user exists in the user storage first: a session store in another database (or
+    /// Redis) cannot enforce that reference itself.
     async fn create_session(&self, session: &SessionRecord) -> StorageResult<()> {
+        if self.users.get_user(&session.user_id).await?.is_none() {
+            return Err(StorageError::NotFound("user"));
+        }
         self.sessions.create_session(session).await
     }
 
