@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
+use crate::metrics::{self, Kind};
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
 use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
@@ -134,6 +135,30 @@ impl<S> OpaqueSessionManager<S> {
     }
 }
 
+impl<S: SessionStorage> OpaqueSessionManager<S> {
+    async fn validate(&self, token: &SessionToken) -> Result<Session, ToriiError> {
+        let SessionToken::Opaque(raw) = token else {
+            return Err(ToriiError::SessionNotFound);
+        };
+        if !is_well_formed_opaque(raw) {
+            return Err(ToriiError::SessionNotFound);
+        }
+        let now = self.now();
+        let hash = token.hash();
+        let Some(mut record) = self.storage.get_session(&hash, now).await? else {
+            return Err(ToriiError::SessionNotFound);
+        };
+        if now - record.updated_at >= LAST_SEEN_RESOLUTION {
+            // Best effort: a failed "last seen" write must not fail the request it belongs to.
+            match self.storage.touch_session(&hash, now).await {
+                Ok(_) => record.updated_at = now,
+                Err(err) => tracing::warn!(error = %err, session_id = %record.id, "could not record session activity"),
+            }
+        }
+        Ok(Session::from_record(record, token.clone()))
+    }
+}
+
 /// Opaque tokens are exactly 43 base64url characters. Anything else cannot be one of ours, so it is
 /// refused without a database round trip.
 fn is_well_formed_opaque(token: &str) -> bool {
@@ -164,29 +189,15 @@ impl<S: SessionStorage> SessionManager for OpaqueSessionManager<S> {
             other => ToriiError::Storage(other),
         })?;
         tracing::debug!(user_id = %session.user_id, session_id = %session.id, "session created");
+        metrics::session_created(Kind::Opaque);
         Ok(session)
     }
 
     async fn get_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
-        let SessionToken::Opaque(raw) = token else {
-            return Err(ToriiError::SessionNotFound);
-        };
-        if !is_well_formed_opaque(raw) {
-            return Err(ToriiError::SessionNotFound);
-        }
-        let now = self.now();
-        let hash = token.hash();
-        let Some(mut record) = self.storage.get_session(&hash, now).await? else {
-            return Err(ToriiError::SessionNotFound);
-        };
-        if now - record.updated_at >= LAST_SEEN_RESOLUTION {
-            // Best effort: a failed "last seen" write must not fail the request it belongs to.
-            match self.storage.touch_session(&hash, now).await {
-                Ok(_) => record.updated_at = now,
-                Err(err) => tracing::warn!(error = %err, session_id = %record.id, "could not record session activity"),
-            }
-        }
-        Ok(Session::from_record(record, token.clone()))
+        let started = std::time::Instant::now();
+        let result = self.validate(token).await;
+        metrics::session_validated(Kind::Opaque, started, &result);
+        result
     }
 
     async fn list_sessions(&self, user_id: &UserId) -> Result<Vec<SessionRecord>, ToriiError> {
@@ -196,17 +207,24 @@ impl<S: SessionStorage> SessionManager for OpaqueSessionManager<S> {
     async fn delete_session(&self, token: &SessionToken) -> Result<(), ToriiError> {
         if self.storage.delete_session(&token.hash()).await? {
             tracing::debug!("session revoked");
+            metrics::sessions_revoked(Kind::Opaque, 1);
         }
         Ok(())
     }
 
     async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> Result<bool, ToriiError> {
-        Ok(self.storage.delete_session_by_id(user_id, session_id).await?)
+        let deleted = self.storage.delete_session_by_id(user_id, session_id).await?;
+        if deleted {
+            tracing::debug!(%user_id, %session_id, "session revoked");
+            metrics::sessions_revoked(Kind::Opaque, 1);
+        }
+        Ok(deleted)
     }
 
     async fn delete_sessions_for_user(&self, user_id: &UserId, keep: Option<&SessionId>) -> Result<u64, ToriiError> {
         let n = self.storage.delete_sessions_for_user(user_id, keep).await?;
         tracing::debug!(%user_id, revoked = n, "sessions revoked");
+        metrics::sessions_revoked(Kind::Opaque, n);
         Ok(n)
     }
 
@@ -224,6 +242,7 @@ impl<S: SessionStorage> SessionManager for OpaqueSessionManager<S> {
         }
         if total > 0 {
             tracing::info!(deleted = total, "expired sessions cleaned up");
+            metrics::sessions_cleaned(Kind::Opaque, total);
         }
         Ok(total)
     }

@@ -384,8 +384,10 @@ impl<S: PasswordStorage> Torii<S> {
         let verification = self.password_hasher.verify(normalize_password(password), stored).await?;
         let (Some(user), true) = (user, verification.valid) else {
             tracing::info!("password login failed");
+            crate::metrics::password_login(false);
             return Err(ToriiError::InvalidCredentials);
         };
+        crate::metrics::password_login(true);
         if verification.needs_rehash {
             self.upgrade_hash(&user.id, password).await;
         }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::claims::{JwtClaims, JwtMetadata, SESSION_TOKEN_TYPE, sign, verify};
 use super::config::JwtConfig;
 use crate::clock::Clock;
+use crate::metrics::{self, Kind};
 use crate::error::ToriiError;
 use crate::id::{SessionId, UserId};
 use crate::managers::{DEFAULT_CLEANUP_BATCH, SessionManager};
@@ -80,6 +81,28 @@ impl<S> JwtSessionManager<S> {
     }
 }
 
+impl<S: TokenRevocationStorage> JwtSessionManager<S> {
+    async fn validate(&self, token: &SessionToken) -> Result<Session, ToriiError> {
+        let SessionToken::Jwt(raw) = token else {
+            return Err(ToriiError::SessionNotFound);
+        };
+        let now = self.now();
+        let claims = verify(raw, &self.config, now.timestamp()).map_err(|e| match e {
+            ToriiError::InvalidToken("token expired") => ToriiError::SessionExpired,
+            ToriiError::InvalidToken(_) => ToriiError::SessionNotFound,
+            other => other,
+        })?;
+        if !self.cache.fresh(&claims.jti, now) {
+            let user_id = UserId::new(claims.sub.clone());
+            if self.storage.is_token_revoked(&claims.jti, &user_id, to_time(claims.iat)).await? {
+                return Err(ToriiError::SessionNotFound);
+            }
+            self.cache.remember(&claims.jti, now);
+        }
+        Ok(session_from_claims(claims, token.clone()))
+    }
+}
+
 fn to_time(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::UNIX_EPOCH)
 }
@@ -137,27 +160,15 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
         session.user_agent = user_agent;
         session.ip_address = ip_address;
         tracing::debug!(user_id = %session.user_id, session_id = %session.id, "JWT session created");
+        metrics::session_created(Kind::Jwt);
         Ok(session)
     }
 
     async fn get_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
-        let SessionToken::Jwt(raw) = token else {
-            return Err(ToriiError::SessionNotFound);
-        };
-        let now = self.now();
-        let claims = verify(raw, &self.config, now.timestamp()).map_err(|e| match e {
-            ToriiError::InvalidToken("token expired") => ToriiError::SessionExpired,
-            ToriiError::InvalidToken(_) => ToriiError::SessionNotFound,
-            other => other,
-        })?;
-        if !self.cache.fresh(&claims.jti, now) {
-            let user_id = UserId::new(claims.sub.clone());
-            if self.storage.is_token_revoked(&claims.jti, &user_id, to_time(claims.iat)).await? {
-                return Err(ToriiError::SessionNotFound);
-            }
-            self.cache.remember(&claims.jti, now);
-        }
-        Ok(session_from_claims(claims, token.clone()))
+        let started = std::time::Instant::now();
+        let result = self.validate(token).await;
+        metrics::session_validated(Kind::Jwt, started, &result);
+        result
     }
 
     async fn list_sessions(&self, _user_id: &UserId) -> Result<Vec<SessionRecord>, ToriiError> {
@@ -177,6 +188,7 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
         self.storage.revoke_token_id(&claims.jti, &UserId::new(claims.sub), to_time(claims.exp) + leeway).await?;
         self.cache.forget(&claims.jti);
         tracing::debug!(session_id = %claims.jti, "JWT session revoked");
+        metrics::sessions_revoked(Kind::Jwt, 1);
         Ok(())
     }
 
@@ -186,6 +198,8 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
         let until = self.now() + self.expires_in + leeway;
         self.storage.revoke_token_id(session_id.as_str(), user_id, until).await?;
         self.cache.forget(session_id.as_str());
+        tracing::debug!(%user_id, %session_id, "JWT session revoked by id");
+        metrics::sessions_revoked(Kind::Jwt, 1);
         Ok(true)
     }
 
@@ -208,6 +222,10 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
             let deleted = self.storage.cleanup_revoked_tokens(now, DEFAULT_CLEANUP_BATCH).await?;
             total += deleted;
             if deleted < u64::from(DEFAULT_CLEANUP_BATCH) {
+                if total > 0 {
+                    tracing::info!(deleted = total, "expired JWT denylist entries cleaned up");
+                    metrics::sessions_cleaned(Kind::Jwt, total);
+                }
                 return Ok(total);
             }
             tokio::task::yield_now().await;

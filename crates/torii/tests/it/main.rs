@@ -6,6 +6,7 @@
 mod at_rest;
 mod initialization;
 mod jwt;
+mod metrics;
 mod password_flows;
 mod seed_opaque_sessions;
 mod seed_signatures;
