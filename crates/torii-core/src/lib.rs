@@ -21,6 +21,7 @@ pub mod error;
 pub mod id;
 pub mod jwt;
 pub mod managers;
+pub mod metrics;
 pub mod password;
 pub mod session;
 pub mod split;
