@@ -24,10 +24,9 @@ pub struct ClientInfo {
     pub ip_address: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+impl ClientInfo {
+    /// Reads the client's details from a request.
+    pub fn from_parts(parts: &Parts) -> Self {
         let user_agent = parts
             .headers
             .get(USER_AGENT)
@@ -35,6 +34,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
             .map(|ua| ua.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect());
         let ip_address =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(Self { user_agent, ip_address })
+        Self { user_agent, ip_address }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
     }
 }

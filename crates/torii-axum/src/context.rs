@@ -3,25 +3,26 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use torii_core::{Session, SessionToken, Torii, ToriiError, User};
+use torii_core::{ClientContext, Session, SessionToken, Torii, ToriiError, User};
 
 use crate::config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
 
 /// Session validation, object-safe so extractors can work with any `Torii<S>`.
 #[async_trait::async_trait]
 pub trait SessionAuthority: Send + Sync + 'static {
-    /// Validates the token and loads its user.
+    /// Validates the token for a request from `client` (applying the session policy's client binding)
+    /// and loads its user.
     ///
     /// # Errors
     /// [`ToriiError::SessionNotFound`] when the token is not a live session (or its user is gone); a
     /// storage failure otherwise.
-    async fn authenticate(&self, token: &SessionToken) -> Result<(User, Session), ToriiError>;
+    async fn authenticate(&self, token: &SessionToken, client: &ClientContext) -> Result<(User, Session), ToriiError>;
 }
 
 #[async_trait::async_trait]
 impl<S: Send + Sync + 'static> SessionAuthority for Torii<S> {
-    async fn authenticate(&self, token: &SessionToken) -> Result<(User, Session), ToriiError> {
-        let session = self.get_session(token).await?;
+    async fn authenticate(&self, token: &SessionToken, client: &ClientContext) -> Result<(User, Session), ToriiError> {
+        let session = self.validate_session(token, client).await?;
         let user = self.get_user(&session.user_id).await?.ok_or(ToriiError::SessionNotFound)?;
         Ok((user, session))
     }

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use torii_core::{Session, SessionToken, ToriiError, User};
+use torii_core::{ClientContext, Session, SessionToken, ToriiError, User};
 
 use crate::context::AuthContext;
 use crate::error::ApiError;
@@ -119,7 +119,9 @@ where
     let Some((token, _)) = find_token(&parts.headers, &context.cookie_names) else {
         return Ok(None);
     };
-    match context.authority.authenticate(&token).await {
+    let client = crate::client::ClientInfo::from_parts(parts);
+    let client = ClientContext { ip_address: client.ip_address, user_agent: client.user_agent };
+    match context.authority.authenticate(&token, &client).await {
         Ok((user, session)) => {
             let auth = AuthUser { user, session };
             parts.extensions.insert(auth.clone());

@@ -63,6 +63,10 @@ pub enum ToriiError {
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
 
+    /// The user already has the maximum number of sessions and the policy refuses more.
+    #[error("too many active sessions")]
+    SessionLimitReached,
+
     /// The session existed but has expired.
     #[error("session expired")]
     SessionExpired,

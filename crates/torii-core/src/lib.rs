@@ -15,6 +15,7 @@
 //! assert!(!format!("{token:?}").contains(token.as_str())); // Debug never shows the secret
 //! ```
 
+pub mod cleanup;
 pub mod clock;
 pub mod email;
 pub mod error;
@@ -22,7 +23,9 @@ pub mod id;
 pub mod jwt;
 pub mod managers;
 pub mod metrics;
+mod opaque;
 pub mod password;
+pub mod policy;
 pub mod session;
 pub mod split;
 pub mod storage;
@@ -37,8 +40,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{StorageError, StorageResult, ToriiError};
 pub use id::{ChallengeId, SessionId, UserId};
 pub use jwt::{JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager, VerificationKey};
-pub use managers::{DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
+pub use managers::{ClientContext, DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
 pub use password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
+pub use policy::{SessionLimitAction, SessionPolicy};
 pub use session::{Session, SessionBuilder, SessionConfig, SessionProviderType, SessionRecord, SessionToken};
 pub use split::{NoStorage, SplitStorage};
 pub use storage::RepositoryProvider;

@@ -9,22 +9,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
 
-use crate::clock::Clock;
-use crate::metrics::{self, Kind};
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
-use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
-use crate::storage::{SessionStorage, UserStorage};
+use crate::session::{Session, SessionRecord, SessionToken};
+use crate::storage::UserStorage;
 use crate::user::{NewUser, User};
 
-/// How many expired sessions one cleanup statement deletes.
-pub const DEFAULT_CLEANUP_BATCH: u32 = 1_000;
-
-/// `updated_at` ("last seen") is refreshed at most this often per session, so validating a session on
-/// every request does not turn into a database write on every request.
-pub const LAST_SEEN_RESOLUTION: Duration = Duration::minutes(5);
+pub use crate::opaque::OpaqueSessionManager;
+pub use crate::policy::{DEFAULT_CLEANUP_BATCH, LAST_SEEN_RESOLUTION};
 
 /// User lookups and changes, as the coordinator needs them.
 #[async_trait]
@@ -72,6 +65,36 @@ pub trait SessionManager: Send + Sync + 'static {
 
     /// Deletes every expired session, in batches. Returns how many were deleted.
     async fn cleanup_expired_sessions(&self) -> Result<u64, ToriiError>;
+
+    /// Validates a token for a request from the given client, applying client-binding policies (IP
+    /// address, user agent) where the manager has them. The default ignores the client.
+    async fn validate_session(&self, token: &SessionToken, client: &ClientContext) -> Result<Session, ToriiError> {
+        let _ = client;
+        self.get_session(token).await
+    }
+
+    /// Replaces the session's token with a fresh one; the old token stops working at once (fixation
+    /// defence after a privilege change). With `reauthenticated`, the session counts as freshly
+    /// authenticated. The default refuses: rotation needs the manager's cooperation.
+    async fn rotate_session(&self, token: &SessionToken, reauthenticated: bool) -> Result<Session, ToriiError> {
+        let _ = (token, reauthenticated);
+        Err(ToriiError::Unsupported("this session manager cannot rotate sessions"))
+    }
+
+    /// Deletes expired sessions, at most `batch_size` per statement. The default ignores the batch size.
+    async fn cleanup_expired_sessions_in_batches(&self, batch_size: u32) -> Result<u64, ToriiError> {
+        let _ = batch_size;
+        self.cleanup_expired_sessions().await
+    }
+}
+
+/// What a request says about its client, for session-binding policies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientContext {
+    /// The client's IP address, when known.
+    pub ip_address: Option<String>,
+    /// The client's user agent, when sent.
+    pub user_agent: Option<String>,
 }
 
 /// The built-in [`UserManager`]: straight through to a [`UserStorage`].
@@ -114,136 +137,5 @@ impl<U: UserStorage> UserManager for DefaultUserManager<U> {
 
     async fn delete_user(&self, id: &UserId) -> Result<bool, ToriiError> {
         Ok(self.storage.delete_user(id).await?)
-    }
-}
-
-/// The built-in [`SessionManager`]: random opaque tokens, stored hashed in a [`SessionStorage`].
-pub struct OpaqueSessionManager<S> {
-    storage: Arc<S>,
-    config: SessionConfig,
-    clock: Arc<dyn Clock>,
-}
-
-impl<S> OpaqueSessionManager<S> {
-    /// A manager over this storage.
-    pub fn new(storage: Arc<S>, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
-        Self { storage, config, clock }
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        crate::torii::truncate_to_micros(self.clock.now())
-    }
-}
-
-impl<S: SessionStorage> OpaqueSessionManager<S> {
-    async fn validate(&self, token: &SessionToken) -> Result<Session, ToriiError> {
-        let SessionToken::Opaque(raw) = token else {
-            return Err(ToriiError::SessionNotFound);
-        };
-        if !is_well_formed_opaque(raw) {
-            return Err(ToriiError::SessionNotFound);
-        }
-        let now = self.now();
-        let hash = token.hash();
-        let Some(mut record) = self.storage.get_session(&hash, now).await? else {
-            return Err(ToriiError::SessionNotFound);
-        };
-        if now - record.updated_at >= LAST_SEEN_RESOLUTION {
-            // Best effort: a failed "last seen" write must not fail the request it belongs to.
-            match self.storage.touch_session(&hash, now).await {
-                Ok(_) => record.updated_at = now,
-                Err(err) => tracing::warn!(error = %err, session_id = %record.id, "could not record session activity"),
-            }
-        }
-        Ok(Session::from_record(record, token.clone()))
-    }
-}
-
-/// Opaque tokens are exactly 43 base64url characters. Anything else cannot be one of ours, so it is
-/// refused without a database round trip.
-fn is_well_formed_opaque(token: &str) -> bool {
-    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-#[async_trait]
-impl<S: SessionStorage> SessionManager for OpaqueSessionManager<S> {
-    async fn create_session(
-        &self,
-        user_id: &UserId,
-        user_agent: Option<String>,
-        ip_address: Option<String>,
-    ) -> Result<Session, ToriiError> {
-        let now = self.now();
-        let session = Session {
-            id: SessionId::new_random(),
-            token: SessionToken::new_random(),
-            user_id: user_id.clone(),
-            user_agent,
-            ip_address,
-            created_at: now,
-            updated_at: now,
-            expires_at: now + self.config.expires_in,
-        };
-        self.storage.create_session(&SessionRecord::from_session(&session)).await.map_err(|e| match e {
-            StorageError::NotFound(_) => ToriiError::UserNotFound,
-            other => ToriiError::Storage(other),
-        })?;
-        tracing::debug!(user_id = %session.user_id, session_id = %session.id, "session created");
-        metrics::session_created(Kind::Opaque);
-        Ok(session)
-    }
-
-    async fn get_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
-        let started = std::time::Instant::now();
-        let result = self.validate(token).await;
-        metrics::session_validated(Kind::Opaque, started, &result);
-        result
-    }
-
-    async fn list_sessions(&self, user_id: &UserId) -> Result<Vec<SessionRecord>, ToriiError> {
-        Ok(self.storage.list_sessions_for_user(user_id, self.now()).await?)
-    }
-
-    async fn delete_session(&self, token: &SessionToken) -> Result<(), ToriiError> {
-        if self.storage.delete_session(&token.hash()).await? {
-            tracing::debug!("session revoked");
-            metrics::sessions_revoked(Kind::Opaque, 1);
-        }
-        Ok(())
-    }
-
-    async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> Result<bool, ToriiError> {
-        let deleted = self.storage.delete_session_by_id(user_id, session_id).await?;
-        if deleted {
-            tracing::debug!(%user_id, %session_id, "session revoked");
-            metrics::sessions_revoked(Kind::Opaque, 1);
-        }
-        Ok(deleted)
-    }
-
-    async fn delete_sessions_for_user(&self, user_id: &UserId, keep: Option<&SessionId>) -> Result<u64, ToriiError> {
-        let n = self.storage.delete_sessions_for_user(user_id, keep).await?;
-        tracing::debug!(%user_id, revoked = n, "sessions revoked");
-        metrics::sessions_revoked(Kind::Opaque, n);
-        Ok(n)
-    }
-
-    async fn cleanup_expired_sessions(&self) -> Result<u64, ToriiError> {
-        let now = self.now();
-        let mut total = 0;
-        loop {
-            let deleted = self.storage.cleanup_expired_sessions(now, DEFAULT_CLEANUP_BATCH).await?;
-            total += deleted;
-            if deleted < u64::from(DEFAULT_CLEANUP_BATCH) {
-                break;
-            }
-            // Let other tasks at the database between batches.
-            tokio::task::yield_now().await;
-        }
-        if total > 0 {
-            tracing::info!(deleted = total, "expired sessions cleaned up");
-            metrics::sessions_cleaned(Kind::Opaque, total);
-        }
-        Ok(total)
     }
 }

@@ -9,8 +9,9 @@ use crate::email::validate_email;
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
 use crate::jwt::{JwtConfig, JwtSessionManager};
-use crate::managers::{DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
+use crate::managers::{ClientContext, DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
 use crate::password::{PasswordHasher, PasswordPolicy, normalize_password};
+use crate::policy::SessionPolicy;
 use crate::session::SessionProviderType;
 use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
 use crate::split::{NoStorage, SplitStorage};
@@ -47,6 +48,7 @@ pub struct Torii<S> {
     pub session_service: Arc<dyn SessionManager>,
     custom_session_manager: bool,
     session_config: SessionConfig,
+    session_policy: SessionPolicy,
     password_hasher: PasswordHasher,
     password_policy: PasswordPolicy,
     clock: Arc<dyn Clock>,
@@ -60,6 +62,7 @@ impl<S> Clone for Torii<S> {
             session_service: Arc::clone(&self.session_service),
             custom_session_manager: self.custom_session_manager,
             session_config: self.session_config.clone(),
+            session_policy: self.session_policy.clone(),
             password_hasher: self.password_hasher.clone(),
             password_policy: self.password_policy.clone(),
             clock: Arc::clone(&self.clock),
@@ -92,6 +95,7 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
             storage,
             custom_session_manager: false,
             session_config,
+            session_policy: SessionPolicy::default(),
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
             clock,
@@ -132,6 +136,7 @@ impl Torii<NoStorage> {
             session_service: session_manager,
             custom_session_manager: true,
             session_config: SessionConfig::default(),
+            session_policy: SessionPolicy::default(),
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
@@ -161,6 +166,15 @@ impl<S: SessionStorage + TokenRevocationStorage> Torii<S> {
         self.with_session_config(session_config)
     }
 
+    /// Sets the session policy (idle and absolute timeouts, client binding, per-user limits, freshness,
+    /// cleanup batch size) and installs the built-in session manager with it.
+    pub fn with_session_policy(mut self, policy: SessionPolicy) -> Self {
+        self.session_policy = policy;
+        self.custom_session_manager = false;
+        self.rebuild_session_manager();
+        self
+    }
+
     /// Replaces the clock (for tests of expiry: see [`crate::ManualClock`]).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -179,9 +193,10 @@ impl<S: SessionStorage + TokenRevocationStorage> Torii<S> {
                 self.session_config.expires_in,
                 Arc::clone(&self.clock),
             )),
-            _ => Arc::new(OpaqueSessionManager::new(
+            _ => Arc::new(OpaqueSessionManager::with_policy(
                 Arc::clone(&self.storage),
                 self.session_config.clone(),
+                self.session_policy.clone(),
                 Arc::clone(&self.clock),
             )),
         };
@@ -266,6 +281,54 @@ impl<S> Torii<S> {
     /// storage failure.
     pub async fn get_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
         self.session_service.get_session(token).await
+    }
+
+    /// Validates a session token for a request from `client`, applying the policy's client binding (a
+    /// session used from another IP address or user agent than the one that logged in is revoked when
+    /// the policy binds it).
+    ///
+    /// # Errors
+    /// As [`Torii::get_session`].
+    pub async fn validate_session(&self, token: &SessionToken, client: &ClientContext) -> Result<Session, ToriiError> {
+        self.session_service.validate_session(token, client).await
+    }
+
+    /// Replaces the session's token with a new one (same session for opaque sessions); the old token
+    /// stops working at once. Call it on privilege changes to defeat session fixation.
+    ///
+    /// # Errors
+    /// [`ToriiError::SessionNotFound`] for an invalid token; a storage failure.
+    pub async fn rotate_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
+        self.session_service.rotate_session(token, false).await
+    }
+
+    /// Same as [`Torii::rotate_session`].
+    ///
+    /// # Errors
+    /// As [`Torii::rotate_session`].
+    pub async fn regenerate_session(&self, token: &SessionToken) -> Result<Session, ToriiError> {
+        self.rotate_session(token).await
+    }
+
+    /// True when the session was authenticated within the policy's freshness window (see
+    /// [`SessionPolicy::fresh_for`]); use it to require recent authentication before sensitive actions.
+    pub fn is_session_fresh(&self, session: &Session) -> bool {
+        self.now() - session.created_at < self.session_policy.fresh_window()
+    }
+
+    /// The session policy.
+    pub fn session_policy(&self) -> &SessionPolicy {
+        &self.session_policy
+    }
+
+    /// Starts a background task that deletes expired sessions every `interval`, in batches of the
+    /// policy's cleanup batch size. Dropping or stopping the returned handle ends the task.
+    pub fn start_cleanup_task(&self, interval: std::time::Duration) -> crate::cleanup::CleanupTask {
+        crate::cleanup::CleanupTask::start(
+            Arc::clone(&self.session_service),
+            interval,
+            self.session_policy.batch_size(),
+        )
     }
 
     /// The user's live sessions (devices), newest first. Records carry the public session id, never the
@@ -392,6 +455,23 @@ impl<S: PasswordStorage> Torii<S> {
             self.upgrade_hash(&user.id, password).await;
         }
         Ok(user)
+    }
+
+    /// Step-up authentication: checks the session user's password again and rotates the session so it
+    /// counts as freshly authenticated (see [`Torii::is_session_fresh`]). The old token stops working.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidCredentials`] for a wrong password; [`ToriiError::SessionNotFound`] for an
+    /// invalid session; a storage failure.
+    pub async fn reauthenticate_with_password(
+        &self,
+        token: &SessionToken,
+        password: &str,
+    ) -> Result<Session, ToriiError> {
+        let session = self.session_service.get_session(token).await?;
+        let user = self.storage.get_user(&session.user_id).await?.ok_or(ToriiError::SessionNotFound)?;
+        self.verify_password_login(&user.email, password).await?;
+        self.session_service.rotate_session(token, true).await
     }
 
     async fn upgrade_hash(&self, user_id: &UserId, password: &str) {

@@ -40,10 +40,11 @@
 //! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | Reserved for SeaORM storage (not released yet; adds nothing today) |
 
 pub use torii_core::{
-    ChallengeId, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager,
-    ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session, SessionBuilder, SessionConfig, SessionId,
-    SessionManager, SessionProviderType, SessionRecord, SessionToken, StorageError, SystemClock, Torii, ToriiError,
-    User, UserId, UserManager, VerificationKey, async_trait,
+    ChallengeId, ClientContext, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata,
+    JwtSessionManager, ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session, SessionBuilder,
+    SessionConfig, SessionId, SessionLimitAction, SessionManager, SessionPolicy, SessionProviderType, SessionRecord,
+    SessionToken, StorageError, SystemClock, Torii, ToriiError, User, UserId, UserManager, VerificationKey,
+    async_trait,
 };
 
 /// Storage traits and the types they exchange, for writing or using a backend directly.

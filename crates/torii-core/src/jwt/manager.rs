@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use super::claims::{JwtClaims, JwtMetadata, SESSION_TOKEN_TYPE, sign, verify};
 use super::config::JwtConfig;
 use crate::clock::Clock;
-use crate::metrics::{self, Kind};
 use crate::error::ToriiError;
 use crate::id::{SessionId, UserId};
 use crate::managers::{DEFAULT_CLEANUP_BATCH, SessionManager};
+use crate::metrics::{self, Kind};
 use crate::session::{Session, SessionRecord, SessionToken};
 use crate::storage::TokenRevocationStorage;
 
@@ -169,6 +169,16 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
         let result = self.validate(token).await;
         metrics::session_validated(Kind::Jwt, started, &result);
         result
+    }
+
+    async fn rotate_session(&self, token: &SessionToken, _reauthenticated: bool) -> Result<Session, ToriiError> {
+        // A JWT cannot change its token and keep its id: issue a new token for the same user and
+        // metadata (freshly stamped, so it is also fresh), then revoke the old one.
+        let current = self.validate(token).await?;
+        let rotated =
+            self.create_session(&current.user_id, current.user_agent.clone(), current.ip_address.clone()).await?;
+        self.delete_session(token).await?;
+        Ok(rotated)
     }
 
     async fn list_sessions(&self, _user_id: &UserId) -> Result<Vec<SessionRecord>, ToriiError> {

@@ -8,6 +8,7 @@ mod initialization;
 mod jwt;
 mod metrics;
 mod password_flows;
+mod policies;
 mod seed_opaque_sessions;
 mod seed_signatures;
 mod sessions;

@@ -7,7 +7,9 @@ use torii::{JwtConfig, SessionToken, Torii};
 
 use crate::support::{OTHER_PASSWORD, PASSWORD, setup_test_repositories};
 
-fn counters(snapshot: Vec<(metrics_util::CompositeKey, Option<metrics::Unit>, Option<metrics::SharedString>, DebugValue)>) -> HashMap<String, u64> {
+fn counters(
+    snapshot: Vec<(metrics_util::CompositeKey, Option<metrics::Unit>, Option<metrics::SharedString>, DebugValue)>,
+) -> HashMap<String, u64> {
     let mut out = HashMap::new();
     for (key, _, _, value) in snapshot {
         let (_, key) = key.into_parts();
