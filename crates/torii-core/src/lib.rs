@@ -26,6 +26,7 @@ pub mod metrics;
 mod opaque;
 pub mod password;
 pub mod policy;
+pub mod refresh;
 pub mod session;
 pub mod split;
 pub mod storage;
@@ -43,6 +44,7 @@ pub use jwt::{JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager
 pub use managers::{ClientContext, DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
 pub use password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
 pub use policy::{SessionLimitAction, SessionPolicy};
+pub use refresh::TokenPair;
 pub use session::{Session, SessionBuilder, SessionConfig, SessionProviderType, SessionRecord, SessionToken};
 pub use split::{NoStorage, SplitStorage};
 pub use storage::RepositoryProvider;

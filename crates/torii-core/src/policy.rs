@@ -47,6 +47,7 @@ pub struct SessionPolicy {
     pub(crate) fresh_for: Duration,
     pub(crate) activity_resolution: Duration,
     pub(crate) cleanup_batch_size: u32,
+    pub(crate) refresh_lifetime: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -60,6 +61,7 @@ impl Default for SessionPolicy {
             fresh_for: Duration::minutes(10),
             activity_resolution: LAST_SEEN_RESOLUTION,
             cleanup_batch_size: DEFAULT_CLEANUP_BATCH,
+            refresh_lifetime: crate::refresh::DEFAULT_REFRESH_LIFETIME,
         }
     }
 }
@@ -112,6 +114,17 @@ impl SessionPolicy {
     pub fn cleanup_batch_size(mut self, batch: u32) -> Self {
         self.cleanup_batch_size = batch.max(1);
         self
+    }
+
+    /// How long a refresh token lives (default 30 days). Each refresh issues a new one.
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = lifetime.max(Duration::minutes(1));
+        self
+    }
+
+    /// The configured refresh-token lifetime.
+    pub fn refresh_lifetime(&self) -> Duration {
+        self.refresh_lifetime
     }
 
     /// The effective "last seen" write interval: the configured resolution, but at most a quarter of the

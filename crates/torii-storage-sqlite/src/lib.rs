@@ -49,6 +49,7 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod refresh;
 mod revocation;
 mod session;
 mod time;

@@ -140,6 +140,7 @@ impl UserStorage for SqliteRepositoryProvider {
             "DELETE FROM passkeys WHERE user_id = ?",
             "DELETE FROM passkey_challenges WHERE user_id = ?",
             "DELETE FROM one_time_tokens WHERE user_id = ?",
+            "DELETE FROM refresh_tokens WHERE user_id = ?",
         ] {
             sqlx::query(statement).bind(id.as_str()).execute(&mut *tx).await.map_err(on("user"))?;
         }

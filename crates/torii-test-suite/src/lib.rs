@@ -67,6 +67,7 @@ pub mod magic_links;
 pub mod oauth;
 pub mod passkeys;
 pub mod passwords;
+pub mod refresh;
 pub mod revocation;
 pub mod sessions;
 mod support;

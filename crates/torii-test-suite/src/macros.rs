@@ -183,6 +183,27 @@ macro_rules! magic_link_storage_tests {
     };
 }
 
+/// One test per check in [`refresh`](crate::refresh), in a module `refresh`, for a factory returning
+/// `Option<B>` where `B: UserStorage + RefreshTokenStorage`.
+#[macro_export]
+macro_rules! refresh_token_storage_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            refresh,
+            [
+                refresh_token_is_single_use,
+                expired_refresh_token_is_invalid,
+                revoking_a_family_invalidates_its_members,
+                revoking_by_user_covers_all_families,
+                concurrent_use_one_wins,
+                deleting_user_deletes_refresh_tokens,
+                cleanup_removes_expired_refresh_tokens_in_batches,
+            ]
+        );
+    };
+}
+
 /// One test per check in [`revocation`](crate::revocation), in a module `revocation`, for a factory
 /// returning `Option<B>` where `B: TokenRevocationStorage`.
 #[macro_export]
@@ -236,6 +257,7 @@ mod tests {
             ("passkeys", include_str!("passkeys.rs")),
             ("magic_links", include_str!("magic_links.rs")),
             ("revocation", include_str!("revocation.rs")),
+            ("refresh", include_str!("refresh.rs")),
         ];
         for (module, source) in modules {
             let group = macros

@@ -43,8 +43,8 @@ pub use torii_core::{
     ChallengeId, ClientContext, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata,
     JwtSessionManager, ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session, SessionBuilder,
     SessionConfig, SessionId, SessionLimitAction, SessionManager, SessionPolicy, SessionProviderType, SessionRecord,
-    SessionToken, StorageError, SystemClock, Torii, ToriiError, User, UserId, UserManager, VerificationKey,
-    async_trait,
+    SessionToken, StorageError, SystemClock, TokenPair, Torii, ToriiError, User, UserId, UserManager,
+    VerificationKey, async_trait,
 };
 
 /// Storage traits and the types they exchange, for writing or using a backend directly.

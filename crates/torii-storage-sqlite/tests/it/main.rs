@@ -59,6 +59,7 @@ mod file {
 
     torii_test_suite::all_storage_tests!(file_backend);
     torii_test_suite::revocation_storage_tests!(file_backend);
+    torii_test_suite::refresh_token_storage_tests!(file_backend);
 }
 
 /// The suite on in-memory databases: tests are named `memory::conformance::<group>::<check>`.
@@ -67,4 +68,5 @@ mod memory {
 
     torii_test_suite::all_storage_tests!(memory_backend);
     torii_test_suite::revocation_storage_tests!(memory_backend);
+    torii_test_suite::refresh_token_storage_tests!(memory_backend);
 }

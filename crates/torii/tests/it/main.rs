@@ -9,6 +9,7 @@ mod jwt;
 mod metrics;
 mod password_flows;
 mod policies;
+mod refresh;
 mod seed_opaque_sessions;
 mod seed_signatures;
 mod sessions;
