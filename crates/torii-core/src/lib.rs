@@ -28,6 +28,8 @@ pub mod password;
 pub mod policy;
 pub mod refresh;
 pub mod session;
+pub mod session_store;
+pub mod settings;
 pub mod split;
 pub mod storage;
 pub mod token;

@@ -31,7 +31,8 @@ pub(crate) fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 /// `&Torii<impl UserStorage + MagicLinkStorage>` alike. Cloning is cheap (shared handles).
 ///
 /// ```
-/// # async fn demo<R: torii_core::RepositoryProvider>(repositories: std::sync::Arc<R>) -> Result<(), torii_core::ToriiError> {
+/// # async fn demo<R>(repositories: std::sync::Arc<R>) -> Result<(), torii_core::ToriiError>
+/// # where R: torii_core::RepositoryProvider + torii_core::storage::TokenRevocationStorage {
 /// use torii_core::{SessionConfig, Torii};
 ///
 /// let torii = Torii::new(repositories).with_session_config(SessionConfig::default().expires_in(chrono::Duration::days(7)));

@@ -43,9 +43,18 @@ pub use torii_core::{
     ChallengeId, ClientContext, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata,
     JwtSessionManager, ManualClock, NewUser, OpaqueSessionManager, RepositoryProvider, Session, SessionBuilder,
     SessionConfig, SessionId, SessionLimitAction, SessionManager, SessionPolicy, SessionProviderType, SessionRecord,
-    SessionToken, StorageError, SystemClock, TokenPair, Torii, ToriiError, User, UserId, UserManager,
-    VerificationKey, async_trait,
+    SessionToken, StorageError, SystemClock, TokenPair, Torii, ToriiError, User, UserId, UserManager, VerificationKey,
+    async_trait,
 };
+
+/// Application session data (key/value, in memory or in an encrypted cookie), separate from login
+/// sessions; its `SessionConfig` is `torii::session_store::SessionConfig`.
+#[doc(inline)]
+pub use torii_core::session_store;
+
+/// Configuration from environment variables, with the table of every variable.
+#[doc(inline)]
+pub use torii_core::settings;
 
 /// Storage traits and the types they exchange, for writing or using a backend directly.
 pub mod storage {
@@ -100,6 +109,12 @@ mod book_doctests {
 
     #[doc = include_str!("../../../book/src/storage.md")]
     struct Storage;
+
+    #[doc = include_str!("../../../book/src/session-store.md")]
+    struct SessionStore;
+
+    #[doc = include_str!("../../../book/src/configuration.md")]
+    struct Configuration;
 
     #[doc = include_str!("../../../book/src/feature-flags.md")]
     struct FeatureFlags;

@@ -12,5 +12,6 @@ mod policies;
 mod refresh;
 mod seed_opaque_sessions;
 mod seed_signatures;
+mod session_store;
 mod sessions;
 mod support;
