@@ -22,7 +22,10 @@ type Result<T = ()> = std::result::Result<T, String>;
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
 
 /// Canonical migration folders and the storage crates that embed a copy.
-const MIGRATION_COPIES: &[(&str, &str)] = &[("migrations/sqlite", "crates/torii-storage-sqlite/migrations")];
+const MIGRATION_COPIES: &[(&str, &str)] = &[
+    ("migrations/sqlite", "crates/torii-storage-sqlite/migrations"),
+    ("migrations/postgres", "crates/torii-storage-postgres/migrations"),
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

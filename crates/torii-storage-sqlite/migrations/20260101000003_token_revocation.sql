@@ -2,7 +2,7 @@
 -- Timestamps are INTEGER microseconds since the Unix epoch (UTC), as in the core tables.
 --
 -- No foreign keys to users: a token may outlive its user row (and revoking it must still work);
--- deleting a user removes its rows explicitly.
+-- deleting a user keeps its rows, so a deleted user's tokens stay dead (entries expire with the tokens).
 
 -- Token ids (the JWT `jti`) revoked before their expiry; an entry can go once the token has expired.
 CREATE TABLE revoked_tokens (

@@ -5,6 +5,7 @@
 
 mod at_rest;
 mod initialization;
+mod interop;
 mod jwt;
 mod metrics;
 mod password_flows;
