@@ -124,6 +124,10 @@ impl<U: UserStorage, S: SessionStorage> SessionStorage for SplitStorage<U, S> {
     async fn cleanup_expired_sessions(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
         self.sessions.cleanup_expired_sessions(now, batch_size).await
     }
+
+    async fn ping(&self) -> StorageResult<()> {
+        self.sessions.ping().await
+    }
 }
 
 impl<U: Send + Sync + 'static, S: TokenRevocationStorage> TokenRevocationStorage for SplitStorage<U, S> {
@@ -159,7 +163,9 @@ impl<U: RepositoryProvider, S: SessionStorage> RepositoryProvider for SplitStora
         self.users.migrate().await
     }
 
+    /// Checks both stores: a healthy user database with an unreachable session store is not healthy.
     async fn health_check(&self) -> StorageResult<()> {
-        self.users.health_check().await
+        self.users.health_check().await?;
+        self.sessions.ping().await
     }
 }

@@ -10,6 +10,10 @@ use crate::error::{corrupt, map_redis};
 use crate::scripts;
 
 impl SessionStorage for RedisSessionStorage {
+    async fn ping(&self) -> StorageResult<()> {
+        self.health_check().await
+    }
+
     async fn create_session(&self, session: &SessionRecord) -> StorageResult<()> {
         let mut invocation = scripts::CREATE_SESSION.prepare_invoke();
         invocation

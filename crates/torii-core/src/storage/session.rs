@@ -71,4 +71,11 @@ pub trait SessionStorage: Send + Sync + 'static {
         now: DateTime<Utc>,
         batch_size: u32,
     ) -> impl Future<Output = StorageResult<u64>> + Send;
+
+    /// Checks that the session store answers, for health endpoints. The default reports healthy: a
+    /// store that lives in the same database as the users is checked with them; a separate one (such
+    /// as Redis) overrides this.
+    fn ping(&self) -> impl Future<Output = StorageResult<()>> + Send {
+        async { Ok(()) }
+    }
 }
