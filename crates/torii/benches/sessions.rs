@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use torii::{SessionId, SessionRecord, SessionToken, SqliteRepositoryProvider, Torii};
+use torii::session_store::{CookieSessionStore, SessionConfig as StoreConfig, SessionData};
+use torii::{JwtConfig, SessionId, SessionRecord, SessionToken, SqliteRepositoryProvider, Torii};
 
 const LIVE_SESSIONS: usize = 100_000;
 const PASSWORD: &str = "correct horse battery staple";
@@ -70,6 +71,40 @@ fn bench_sessions(c: &mut Criterion) {
     group.bench_function("get_session/unknown_token", |b| {
         b.to_async(&rt).iter(|| async { torii.get_session(&unknown).await.expect_err("unknown") });
     });
+    group.finish();
+
+    // JWT sessions: signature and claims checked on the CPU, plus the revocation lookup (one indexed
+    // query, skipped for a token seen within the cache TTL; both cases are measured).
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt");
+    let read = |name: &str| std::fs::read(format!("{fixtures}/{name}")).expect("fixture");
+    let jwt_configs = [
+        ("HS256", JwtConfig::new_hs256(b"a-benchmark-secret-of-32-bytes!!".to_vec())),
+        ("EdDSA", JwtConfig::new_eddsa(read("ed25519_private.pem"), read("ed25519_public.pem"))),
+        ("RS256", JwtConfig::new_rs256(read("rsa_private.pem"), read("rsa_public.pem"))),
+    ];
+    let mut group = c.benchmark_group("jwt_sqlite");
+    for (alg, config) in jwt_configs {
+        for (label, ttl) in [("cached", chrono::Duration::seconds(3600)), ("uncached", chrono::Duration::zero())] {
+            let jwt = torii.clone().with_jwt_sessions(config.clone().with_revocation_cache(ttl));
+            let token = rt.block_on(async {
+                let user = jwt.get_user_by_email("bench@example.com").await.expect("q").expect("user");
+                jwt.create_session(&user.id, None, None).await.expect("session").token
+            });
+            group.bench_function(format!("get_session/{alg}/revocation_{label}"), |b| {
+                b.to_async(&rt).iter(|| async { jwt.get_session(&token).await.expect("valid") });
+            });
+        }
+    }
+    group.finish();
+
+    // Sealed-cookie sessions: the whole session is decrypted and checked from the cookie value.
+    let store = CookieSessionStore::new(&StoreConfig { encryption_key: Some("ab".repeat(64)), ..Default::default() })
+        .expect("store");
+    let mut data = SessionData::new(std::time::Duration::from_secs(3600));
+    data.set("user_id", "user_123");
+    let sealed = store.seal(&data).expect("seal");
+    let mut group = c.benchmark_group("sealed_cookie");
+    group.bench_function("open", |b| b.iter(|| store.open(&sealed).expect("valid")));
     group.finish();
 
     let mut group = c.benchmark_group("password");
