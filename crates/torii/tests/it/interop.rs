@@ -25,7 +25,8 @@ fn script() -> PathBuf {
 }
 
 fn pyjwt_available() -> bool {
-    let ok = Command::new("python3").args(["-c", "import jwt, cryptography"]).output().is_ok_and(|o| o.status.success());
+    let ok =
+        Command::new("python3").args(["-c", "import jwt, cryptography"]).output().is_ok_and(|o| o.status.success());
     if !ok {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
         assert!(!ci, "python3 with pyjwt[crypto] is required under CI (pip install 'pyjwt[crypto]')");
@@ -94,7 +95,8 @@ async fn tokens_round_trip_with_pyjwt() {
         // Ours, verified by PyJWT.
         let torii = Torii::new(setup_test_repositories().await).with_jwt_sessions(config.clone());
         let user = torii.register_user_with_password("ada@example.com", PASSWORD).await.expect("register");
-        let session = torii.create_session(&user.id, Some("UA".into()), Some("10.0.0.1".into())).await.expect("session");
+        let session =
+            torii.create_session(&user.id, Some("UA".into()), Some("10.0.0.1".into())).await.expect("session");
         let verified: Value = serde_json::from_str(&python(
             &["verify", case.alg, case.verify_key.to_str().expect("path"), ISSUER],
             session.token.as_str(),
@@ -116,7 +118,8 @@ async fn tokens_round_trip_with_pyjwt() {
         assert_eq!(ours.jti, "pyjwt-1");
 
         // And a PyJWT token for another issuer is refused.
-        let wrong = json!({ "sub": "x", "iat": now, "exp": now + 60, "iss": "someone-else", "jti": "j", "typ": "session" });
+        let wrong =
+            json!({ "sub": "x", "iat": now, "exp": now + 60, "iss": "someone-else", "jti": "j", "typ": "session" });
         let token = python(&["sign", case.alg, case.sign_key.to_str().expect("path")], &wrong.to_string());
         assert!(SessionToken::new(&token).verify_jwt(&config).is_err(), "{}", case.alg);
     }
