@@ -259,6 +259,9 @@ impl<S> Torii<S> {
     /// # Errors
     /// A storage failure.
     pub async fn delete_user(&self, user_id: &UserId) -> Result<bool, ToriiError> {
+        // Revoke first: stateless (JWT) sessions are not rows that a cascade could remove, and a
+        // deleted user's tokens must stop working at once.
+        self.session_service.delete_sessions_for_user(user_id, None).await?;
         self.user_manager.delete_user(user_id).await
     }
 

@@ -104,8 +104,14 @@ mod book_doctests {
     #[doc = include_str!("../../../book/src/sessions.md")]
     struct Sessions;
 
+    #[doc = include_str!("../../../book/src/jwt-sessions.md")]
+    struct JwtSessions;
+
     #[doc = include_str!("../../../book/src/passwords.md")]
     struct Passwords;
+
+    #[doc = include_str!("../../../book/src/web-integration.md")]
+    struct WebIntegration;
 
     #[doc = include_str!("../../../book/src/storage.md")]
     struct Storage;

@@ -43,6 +43,12 @@ async fn revoke_others_is_refused_clearly_with_jwt_sessions() {
         .body(Body::empty())
         .unwrap();
     assert_error(&send(&app, request).await, StatusCode::NOT_IMPLEMENTED, "not_supported");
+    // Revoking by id is refused too: without the token there is no proof the id is the caller's.
+    let request = with_cookie(Method::DELETE, "/auth/sessions/some-id", &token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    assert_error(&send(&app, request).await, StatusCode::NOT_IMPLEMENTED, "not_supported");
     // The device list is empty (JWT sessions are not recorded server-side), not an error.
     let list = send(&app, get_with_cookie("/auth/sessions", &token)).await;
     assert_eq!(list.status, StatusCode::OK);

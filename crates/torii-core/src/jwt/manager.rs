@@ -203,14 +203,11 @@ impl<S: TokenRevocationStorage> SessionManager for JwtSessionManager<S> {
     }
 
     async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> Result<bool, ToriiError> {
-        // Without the token its expiry is unknown; deny the id for the longest a token can live.
-        let leeway = Duration::seconds(i64::try_from(self.config.leeway_secs).unwrap_or(0));
-        let until = self.now() + self.expires_in + leeway;
-        self.storage.revoke_token_id(session_id.as_str(), user_id, until).await?;
-        self.cache.forget(session_id.as_str());
-        tracing::debug!(%user_id, %session_id, "JWT session revoked by id");
-        metrics::sessions_revoked(Kind::Jwt, 1);
-        Ok(true)
+        // Without the token there is no proof the id belongs to this user, and the denylist is keyed by
+        // token id: accepting it would let one user revoke another's session by guessing its id.
+        // (JWT sessions are not listed, so no client has ids to revoke anyway.)
+        let _ = (user_id, session_id);
+        Err(ToriiError::Unsupported("revoking a JWT session by id needs the token itself; revoke it with the token"))
     }
 
     async fn delete_sessions_for_user(&self, user_id: &UserId, keep: Option<&SessionId>) -> Result<u64, ToriiError> {

@@ -334,3 +334,22 @@ async fn opaque_and_jwt_tokens_are_not_interchangeable() -> Result<(), ToriiErro
     assert!(opaque.get_session(&j.token).await.is_err());
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_a_user_kills_its_jwts_and_ids_cannot_revoke_them() -> Result<(), ToriiError> {
+    let clock = Arc::new(ManualClock::starting_now());
+    let torii = Torii::new(setup_test_repositories().await)
+        .with_clock(clock.clone())
+        .with_jwt_sessions(hs256().with_revocation_cache(Duration::zero()));
+    let user = torii.register_user_with_password("ada@example.com", PASSWORD).await?;
+    let (_, session) = torii.login_user_with_password("ada@example.com", PASSWORD, None, None).await?;
+    // Revoking by id is refused: the id alone proves nothing about whose session it is.
+    let by_id = torii.delete_session_by_id(&user.id, &session.id).await;
+    assert!(matches!(by_id, Err(ToriiError::Unsupported(_))), "{by_id:?}");
+    torii.get_session(&session.token).await?;
+
+    clock.advance(Duration::seconds(2));
+    assert!(torii.delete_user(&user.id).await?);
+    assert!(torii.get_session(&session.token).await.is_err(), "a deleted user's JWT dies at once");
+    Ok(())
+}
