@@ -4,7 +4,8 @@
 //! - `ci`: everything CI checks (what `.ci/run` runs): formatting, clippy with warnings denied, the
 //!   migration copies, the book's includes, and the test suite.
 //! - `test`: the test suite (the command README.md gives).
-//! - `bench`: the criterion benchmarks.
+//! - `bench`: the criterion benchmarks (the PostgreSQL ones measure nothing, with a message, when no
+//!   server is reachable).
 //! - `bench-http`: requests/second of `GET /protected` (session cookie validated on every request) against
 //!   `GET /public` (same server, no authentication) on the release build of the example web app, with
 //!   `wrk` (Debian package `wrk`).
@@ -21,6 +22,12 @@ type Result<T = ()> = std::result::Result<T, String>;
 /// The test command README.md documents; `ci` runs exactly this.
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
 
+/// The criterion benchmarks `bench` runs, one cargo command each.
+const BENCHES: &[&[&str]] = &[
+    &["bench", "-p", "torii", "--bench", "sessions"],
+    &["bench", "-p", "torii-storage-postgres", "--bench", "postgres"],
+];
+
 /// Canonical migration folders and the storage crates that embed a copy.
 const MIGRATION_COPIES: &[(&str, &str)] = &[
     ("migrations/sqlite", "crates/torii-storage-sqlite/migrations"),
@@ -32,7 +39,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => cargo(TEST_COMMAND),
-        Some("bench") => cargo(&["bench", "-p", "torii", "--bench", "sessions"]),
+        Some("bench") => BENCHES.iter().try_for_each(|bench| cargo(bench)),
         Some("bench-http") => bench_http::run(&root()),
         Some("migrations") => check_migrations(),
         Some("book") => book(),
@@ -51,8 +58,11 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    // xtask/ is one level below the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    // xtask/ is one level below the workspace root. `cargo run` sets CARGO_MANIFEST_DIR at run time too;
+    // prefer that, so a binary built from another checkout sharing the target dir still works on this one.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let manifest_dir = manifest_dir.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 pub(crate) fn cargo(args: &[&str]) -> Result {

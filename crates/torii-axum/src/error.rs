@@ -10,7 +10,7 @@ use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use torii_core::{StorageError, ToriiError};
+use torii_core::{PasskeyError, StorageError, ToriiError};
 
 /// An error answered as JSON: `{"code": "...", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +123,8 @@ impl From<ToriiError> for ApiError {
             }
             ToriiError::Unsupported(reason) => Self::new(StatusCode::NOT_IMPLEMENTED, "not_supported", reason),
             ToriiError::ServiceNotFound(_) => Self::not_found("This authentication method is not enabled"),
+            ToriiError::OAuth(err) => crate::oauth_error::from_oauth(err),
+            ToriiError::Passkey(err) => from_passkey(err),
             ToriiError::Storage(storage) if storage.is_unavailable() => {
                 tracing::warn!(error = %storage, "storage unavailable");
                 Self::unavailable()
@@ -133,5 +135,25 @@ impl From<ToriiError> for ApiError {
                 Self::internal()
             }
         }
+    }
+}
+
+/// Passkey refusals: 400 for a ceremony that failed, 409 for conflicts, 422 for a bad name.
+fn from_passkey(err: PasskeyError) -> ApiError {
+    match err {
+        PasskeyError::AlreadyRegistered => {
+            ApiError::new(StatusCode::CONFLICT, "passkey_exists", "This passkey is already registered")
+        }
+        PasskeyError::LastLoginMethod => ApiError::new(
+            StatusCode::CONFLICT,
+            "last_login_method",
+            "This is the account's last way to log in; add another before removing it",
+        ),
+        PasskeyError::InvalidName(reason) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name", reason),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "passkey_rejected",
+            "The passkey could not be registered; start again",
+        ),
     }
 }

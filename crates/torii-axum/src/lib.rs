@@ -34,6 +34,7 @@ mod csrf;
 mod error;
 mod extract;
 mod json;
+mod oauth_error;
 mod routes;
 
 pub use client::ClientInfo;
@@ -43,6 +44,8 @@ pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser};
 pub use json::ApiJson;
 pub use routes::{
-    AuthRoutes, DEFAULT_BODY_LIMIT, LoginResponse, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse,
-    UserResponse, routes,
+    AuthRoutes, DEFAULT_BODY_LIMIT, LinkedAccount, LinkedAccountsResponse, LoginResponse, OAuthRouteConfig,
+    RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,
 };
+#[cfg(feature = "passkey")]
+pub use routes::{PasskeyResponse, PasskeysResponse};

@@ -7,6 +7,7 @@
 
 use std::error::Error as StdError;
 
+use crate::oauth::OAuthError;
 use crate::password::PasswordPolicyError;
 
 /// A boxed error from a storage driver, kept as the `source` of a [`StorageError`].
@@ -83,6 +84,41 @@ pub enum ToriiError {
     /// An internal failure that is not the caller's fault (for example a hashing task that panicked).
     #[error("internal error: {0}")]
     Internal(String),
+
+    /// An OAuth / OpenID Connect flow failed (see [`OAuthError`] for the reasons).
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+
+    /// A passkey registration or a change to a user's passkeys was refused. (A failed passkey *login* is
+    /// [`ToriiError::InvalidCredentials`], like a wrong password.)
+    #[error(transparent)]
+    Passkey(#[from] PasskeyError),
+}
+
+/// Why a passkey registration or a change to a user's passkeys was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasskeyError {
+    /// The ceremony's challenge is unknown, expired, already used, or belongs to another ceremony.
+    #[error("the passkey challenge is unknown, expired or already used")]
+    ChallengeInvalid,
+
+    /// The authenticator's response did not verify (wrong origin or relying party, wrong challenge, no
+    /// user verification, malformed data).
+    #[error("the passkey response could not be verified")]
+    VerificationFailed,
+
+    /// The credential is already registered (to this or another account).
+    #[error("this passkey is already registered")]
+    AlreadyRegistered,
+
+    /// The name given to a passkey is not acceptable.
+    #[error("invalid passkey name: {0}")]
+    InvalidName(&'static str),
+
+    /// Removing this passkey would leave the account with no way to log in.
+    #[error("the last way to log in to an account cannot be removed")]
+    LastLoginMethod,
 }
 
 impl ToriiError {

@@ -18,12 +18,16 @@
 pub mod cleanup;
 pub mod clock;
 pub mod email;
+pub mod email_flows;
 pub mod error;
 pub mod id;
 pub mod jwt;
 pub mod managers;
 pub mod metrics;
+pub mod oauth;
 mod opaque;
+#[cfg(feature = "passkey")]
+pub mod passkey;
 pub mod password;
 pub mod policy;
 pub mod refresh;
@@ -40,10 +44,16 @@ pub mod user;
 /// dependency).
 pub use async_trait::async_trait;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{StorageError, StorageResult, ToriiError};
+pub use error::{PasskeyError, StorageError, StorageResult, ToriiError};
 pub use id::{ChallengeId, SessionId, UserId};
 pub use jwt::{JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager, VerificationKey};
 pub use managers::{ClientContext, DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
+pub use oauth::{OAuthError, OAuthLinkPolicy, OAuthProvider};
+#[cfg(feature = "passkey")]
+pub use passkey::{
+    PasskeyConfig, PasskeyEnrollmentCompletion, PasskeyInfo, PasskeyLoginCompletion, PasskeyOptions,
+    PasskeyRegistrationCompletion,
+};
 pub use password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
 pub use policy::{SessionLimitAction, SessionPolicy};
 pub use refresh::TokenPair;

@@ -53,6 +53,11 @@ pub struct Torii<S> {
     password_hasher: PasswordHasher,
     password_policy: PasswordPolicy,
     clock: Arc<dyn Clock>,
+    /// Identity providers and the linking policy (see [`crate::oauth`]).
+    pub(crate) oauth: crate::oauth::OAuthSettings,
+    /// The WebAuthn relying party, once configured with `with_passkeys` (see [`crate::passkey`]).
+    #[cfg(feature = "passkey")]
+    pub(crate) passkeys: Option<Arc<crate::passkey::PasskeyService>>,
 }
 
 impl<S> Clone for Torii<S> {
@@ -67,6 +72,9 @@ impl<S> Clone for Torii<S> {
             password_hasher: self.password_hasher.clone(),
             password_policy: self.password_policy.clone(),
             clock: Arc::clone(&self.clock),
+            oauth: self.oauth.clone(),
+            #[cfg(feature = "passkey")]
+            passkeys: self.passkeys.clone(),
         }
     }
 }
@@ -100,6 +108,9 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
             clock,
+            oauth: crate::oauth::OAuthSettings::default(),
+            #[cfg(feature = "passkey")]
+            passkeys: None,
         }
     }
 }
@@ -141,6 +152,9 @@ impl Torii<NoStorage> {
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
             clock: Arc::new(SystemClock),
+            oauth: crate::oauth::OAuthSettings::default(),
+            #[cfg(feature = "passkey")]
+            passkeys: None,
         }
     }
 }

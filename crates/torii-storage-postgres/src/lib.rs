@@ -2,7 +2,9 @@
 //!
 //! [`PostgresRepositoryProvider`] implements the storage traits of `torii-core` that the SQLite backend
 //! implements: users, passwords, sessions, OAuth accounts and flow state, passkeys, one-time email
-//! tokens, and the revocation of stateless (JWT) sessions.
+//! tokens, refresh tokens (rotation with reuse detection), and the revocation of stateless (JWT)
+//! sessions. It is also a [`SessionStore`](torii_core::session_store::SessionStore) for the
+//! application's key/value session data (table `session_data`).
 //!
 //! The example is compiled but not run (`no_run`): it needs a PostgreSQL server, which documentation
 //! tests cannot count on. The crate's integration tests make the same calls against a real server.
@@ -33,8 +35,10 @@
 //! # Schema and data
 //! [`PostgresRepositoryProvider::migrate`] creates the schema from the SQL files embedded from this
 //! crate's `migrations/` folder (a byte-for-byte copy of the workspace's canonical
-//! `migrations/postgres/`). The database must use the UTF-8 encoding (PostgreSQL's default). Times are
-//! `timestamptz`, stored to the microsecond; values with finer precision are truncated towards the
+//! `migrations/postgres/`), and records what it applied in its own table, [`MIGRATIONS_TABLE`]
+//! (`_torii_migrations`), so your application's sqlx migrations (in sqlx's `_sqlx_migrations`) can
+//! live in the same database. The database must use the UTF-8 encoding (PostgreSQL's default). Times
+//! are `timestamptz`, stored to the microsecond; values with finer precision are truncated towards the
 //! past, as on every Torii backend. Session and email tokens are stored only as their SHA-256
 //! ([`torii_core::TokenHash`]); the tokens themselves never reach the database.
 //!
@@ -58,8 +62,10 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod refresh;
 mod revocation;
 mod session;
+mod session_data;
 mod time;
 mod user;
 
@@ -67,6 +73,7 @@ mod user;
 mod tests;
 
 pub use connect::{ACQUIRE_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_LIFETIME};
+pub use provider::MIGRATIONS_TABLE;
 
 use sqlx::PgPool;
 

@@ -1,14 +1,29 @@
 //! Schema management and health checks.
 
+use std::sync::LazyLock;
+
 use sqlx::migrate::Migrator;
 use torii_core::{RepositoryProvider, StorageResult};
 
 use crate::PostgresRepositoryProvider;
 use crate::error::{map_migrate, map_sqlx, on};
 
+/// The table in which [`PostgresRepositoryProvider::migrate`] records the migrations it has applied.
+///
+/// Torii's own name rather than sqlx's default `_sqlx_migrations`, so an application that runs its own
+/// sqlx migrations in the same database keeps its own table: neither migrator sees the other's
+/// versions, so neither reports them as missing or changed.
+pub const MIGRATIONS_TABLE: &str = "_torii_migrations";
+
 /// The migrations in this crate's `migrations/` folder, embedded at compile time (`build.rs` makes
-/// Cargo rebuild when they change).
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// Cargo rebuild when they change), recorded in [`MIGRATIONS_TABLE`].
+pub(crate) static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    let mut migrator = sqlx::migrate!("./migrations");
+    // sqlx calls this "dangerous" because renaming the table of a database that is already migrated
+    // makes it forget what it applied. Torii has used this name since its first release.
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+});
 
 impl PostgresRepositoryProvider {
     /// Applies the embedded migrations that have not been applied yet. Running it again on an
@@ -22,7 +37,9 @@ impl PostgresRepositoryProvider {
     ///
     /// The database role needs permission to create tables in the current schema (PostgreSQL 15 and
     /// later grant that on `public` only to the database owner by default). The applied versions are
-    /// recorded in sqlx's `_sqlx_migrations` table.
+    /// recorded in [`MIGRATIONS_TABLE`] (`_torii_migrations`), not in sqlx's default
+    /// `_sqlx_migrations`, so the application's own sqlx migrations can share the database. Both use
+    /// the same advisory lock, so Torii's and the application's migrations never run at the same time.
     ///
     /// # Errors
     /// [`torii_core::StorageError::Unavailable`] when no connection can be had;

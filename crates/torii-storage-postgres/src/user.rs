@@ -133,8 +133,8 @@ impl UserStorage for PostgresRepositoryProvider {
             return Ok(false);
         }
         // `ON DELETE CASCADE` removes every row that references the user (sessions, password, linked
-        // accounts, flow states, passkeys, challenges, tokens with its id); PostgreSQL always enforces
-        // foreign keys. Tokens sent to the address before the account existed carry no user id; they
+        // accounts, flow states, passkeys, challenges, tokens with its id, refresh tokens); PostgreSQL
+        // always enforces foreign keys. Tokens sent to the address before the account existed carry no user id; they
         // belong to the account all the same and must not outlive it, so they go in the same
         // transaction.
         let mut tx = self.pool.begin().await.map_err(on("user"))?;

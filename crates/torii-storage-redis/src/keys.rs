@@ -62,6 +62,11 @@ impl Keys {
     pub(crate) fn not_before(&self, user_id: &UserId) -> String {
         format!("{}not_before:{}", self.prefix, user_id.as_str())
     }
+
+    /// The application's key/value session data stored under `id`.
+    pub(crate) fn data(&self, id: &str) -> String {
+        format!("{}data:{id}", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +84,7 @@ mod tests {
         assert_eq!(keys.revoked("jti"), "torii:revoked:jti");
         assert_eq!(keys.revoked_by_expiry(), "torii:revoked_tokens:by_expiry");
         assert_eq!(keys.not_before(&UserId::new("u1")), "torii:not_before:u1");
+        assert_eq!(keys.data("visitor-1"), "torii:data:visitor-1");
     }
 
     #[test]

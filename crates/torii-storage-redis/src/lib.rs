@@ -2,9 +2,11 @@
 //! [`redis`](https://docs.rs/redis) crate.
 //!
 //! [`RedisSessionStorage`] implements [`SessionStorage`](torii_core::storage::SessionStorage) and
-//! [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage). Users and their
-//! credentials stay in a SQL storage; `Torii::with_storages` combines the two, so every instance of
-//! an application sees the same sessions and a logout on one instance is seen by all of them at once.
+//! [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage), and is a
+//! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
+//! data. Users and their credentials stay in a SQL storage; `Torii::with_storages` combines the two, so
+//! every instance of an application sees the same sessions and a logout on one instance is seen by all
+//! of them at once.
 //!
 //! The example needs a running Redis server, so it is compiled but not run by the doctests
 //! (`no_run`); the crate's integration tests run the same set-up against a real server.
@@ -48,6 +50,7 @@
 //! | `{prefix}revoked:{token_id}` | string | a denylisted JWT id, valued by its token's `expires_at` |
 //! | `{prefix}revoked_tokens:by_expiry` | sorted set | denylisted JWT ids scored by `expires_at`: batched cleanup |
 //! | `{prefix}not_before:{user_id}` | string | the user's "not before" time; only ever moves forward |
+//! | `{prefix}data:{id}` | string | the application's key/value session data under `id` (JSON), expiring at the data's expiry |
 //!
 //! Sessions are keyed by the SHA-256 of their token ([`torii_core::TokenHash`]): the token itself never
 //! reaches Redis. Token hashes are still lookup keys of live sessions, so this crate never logs them and
@@ -67,6 +70,10 @@
 //!   verification leeway, so a revoked token is never accepted again while it could still verify.
 //! - "not before" times do not expire (one small key per user who logged out everywhere), like the SQL
 //!   backends' rows.
+//! - application session data ([`SessionStore`](torii_core::session_store::SessionStore), which reads
+//!   the system clock rather than taking a `now`) expires in Redis at the data's own expiry
+//!   (`PXAT`), and loads also compare that expiry with the current time. Redis removes expired data by
+//!   itself, so its `cleanup_expired` is the trait's default, which removes nothing and returns 0.
 //!
 //! Index entries of sessions and denylist entries that Redis dropped are removed by
 //! [`cleanup_expired_sessions`](torii_core::storage::SessionStorage::cleanup_expired_sessions) and
@@ -102,6 +109,7 @@ mod keys;
 mod revocation;
 mod scripts;
 mod session;
+mod session_data;
 mod storage;
 
 pub use storage::{CONNECTION_TIMEOUT, DEFAULT_KEY_PREFIX, RESPONSE_TIMEOUT, RedisSessionStorage};

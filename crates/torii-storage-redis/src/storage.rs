@@ -29,10 +29,11 @@ const RECONNECT_RETRIES: usize = 2;
 /// Torii sessions and JWT revocation data in Redis.
 ///
 /// Implements [`SessionStorage`](torii_core::storage::SessionStorage) and
-/// [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage); users stay in a SQL
-/// storage, combined with this one by `Torii::with_storages` (see the [crate docs](crate) for the
-/// data layout). Cloning is cheap: clones share one multiplexed connection, which reconnects by
-/// itself after a failure.
+/// [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage), and
+/// [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
+/// data; users stay in a SQL storage, combined with this one by `Torii::with_storages` (see the
+/// [crate docs](crate) for the data layout). Cloning is cheap: clones share one multiplexed
+/// connection, which reconnects by itself after a failure.
 #[derive(Clone)]
 pub struct RedisSessionStorage {
     pub(crate) connection: ConnectionManager,

@@ -3,7 +3,9 @@
 //!
 //! [`SeaORMRepositoryProvider`] implements every storage trait of `torii-core`: users, passwords,
 //! sessions, OAuth accounts and flow state, passkeys, one-time email tokens, refresh tokens, and the
-//! revocation lists of stateless (JWT) sessions. It behaves like `torii-storage-sqlite` on every database, and passes the
+//! revocation lists of stateless (JWT) sessions; it is also a
+//! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
+//! data (table `session_data`). It behaves like `torii-storage-sqlite` on every database, and passes the
 //! same conformance suite on all three.
 //!
 //! ```
@@ -88,6 +90,7 @@ mod provider;
 mod refresh;
 mod revocation;
 mod session;
+mod session_data;
 mod storage;
 mod time;
 mod user;

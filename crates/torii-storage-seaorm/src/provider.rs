@@ -6,8 +6,9 @@ use torii_core::{RepositoryProvider, StorageResult};
 use crate::error::on;
 
 /// Torii storage on a SeaORM connection. Implements every storage trait of `torii-core` (users,
-/// passwords, sessions, OAuth, passkeys, one-time email tokens, refresh tokens, token revocation) and
-/// [`RepositoryProvider`].
+/// passwords, sessions, OAuth, passkeys, one-time email tokens, refresh tokens, token revocation),
+/// [`RepositoryProvider`], and [`SessionStore`](torii_core::session_store::SessionStore) for the
+/// application's key/value session data.
 ///
 /// Cloning is cheap: clones share one connection pool.
 #[derive(Clone)]

@@ -1,7 +1,9 @@
 //! SQLite storage for Torii, built on [sqlx](https://docs.rs/sqlx).
 //!
 //! [`SqliteRepositoryProvider`] implements every storage trait of `torii-core`: users, passwords,
-//! sessions, OAuth accounts and flow state, passkeys, and one-time email tokens.
+//! sessions, OAuth accounts and flow state, passkeys, and one-time email tokens. It is also a
+//! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
+//! data (table `session_data`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -27,10 +29,12 @@
 //! ```
 //!
 //! # Schema and data
-//! The schema is created by [`torii_core::RepositoryProvider::migrate`] from the SQL files embedded from
-//! this crate's `migrations/` folder (a byte-for-byte copy of the workspace's canonical
-//! `migrations/sqlite/`). Timestamps are INTEGER microseconds since the Unix epoch, so times are stored
-//! to the microsecond. Session and email tokens are stored only as their SHA-256
+//! [`SqliteRepositoryProvider::migrate`] creates the schema from the SQL files embedded from this
+//! crate's `migrations/` folder (a byte-for-byte copy of the workspace's canonical
+//! `migrations/sqlite/`) and records what it applied in its own table, [`MIGRATIONS_TABLE`]
+//! (`_torii_migrations`), so your application's sqlx migrations (in sqlx's `_sqlx_migrations`) can
+//! live in the same database. Timestamps are INTEGER microseconds since the Unix epoch, so times are
+//! stored to the microsecond. Session and email tokens are stored only as their SHA-256
 //! ([`torii_core::TokenHash`]); the tokens themselves never reach the database.
 //!
 //! # Foreign keys
@@ -52,6 +56,7 @@ mod provider;
 mod refresh;
 mod revocation;
 mod session;
+mod session_data;
 mod time;
 mod user;
 
@@ -59,6 +64,7 @@ mod user;
 mod tests;
 
 pub use connect::{BUSY_TIMEOUT, MAX_FILE_CONNECTIONS};
+pub use provider::MIGRATIONS_TABLE;
 
 use sqlx::SqlitePool;
 

@@ -1,14 +1,29 @@
 //! Schema management and health checks.
 
+use std::sync::LazyLock;
+
 use sqlx::migrate::Migrator;
 use torii_core::{RepositoryProvider, StorageResult};
 
 use crate::SqliteRepositoryProvider;
 use crate::error::{map_migrate, on};
 
+/// The table in which [`SqliteRepositoryProvider::migrate`] records the migrations it has applied.
+///
+/// Torii's own name rather than sqlx's default `_sqlx_migrations`, so an application that runs its own
+/// sqlx migrations in the same database keeps its own table: neither migrator sees the other's
+/// versions, so neither reports them as missing or changed.
+pub const MIGRATIONS_TABLE: &str = "_torii_migrations";
+
 /// The migrations in this crate's `migrations/` folder, embedded at compile time (`build.rs` makes
-/// Cargo rebuild when they change).
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// Cargo rebuild when they change), recorded in [`MIGRATIONS_TABLE`].
+pub(crate) static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    let mut migrator = sqlx::migrate!("./migrations");
+    // sqlx calls this "dangerous" because renaming the table of a database that is already migrated
+    // makes it forget what it applied. Torii has used this name since its first release.
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+});
 
 impl SqliteRepositoryProvider {
     /// Logs a warning when the connection the pool hands out does not enforce foreign keys, which
@@ -32,6 +47,9 @@ impl SqliteRepositoryProvider {
     ///
     /// Run it from one place at startup: SQLite has no advisory lock, so two processes migrating a
     /// fresh database at the same instant may see one of them fail (harmlessly; rerunning succeeds).
+    ///
+    /// The applied versions are recorded in [`MIGRATIONS_TABLE`] (`_torii_migrations`), not in sqlx's
+    /// default `_sqlx_migrations`, so the application's own sqlx migrations can share the database.
     ///
     /// # Errors
     /// [`torii_core::StorageError::Migration`] when a migration fails.

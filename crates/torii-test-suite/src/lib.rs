@@ -13,8 +13,9 @@
 //! | [`oauth`]        | `UserStorage + OAuthStorage`            | [`oauth_storage_tests!`]      |
 //! | [`passkeys`]     | `UserStorage + PasskeyStorage`          | [`passkey_storage_tests!`]    |
 //! | [`magic_links`]  | `UserStorage + MagicLinkStorage`        | [`magic_link_storage_tests!`] |
+//! | [`session_data`] | `SessionStore` (application session data) | [`session_data_store_tests!`] |
 //!
-//! [`all_storage_tests!`] stamps out all six groups inside a module named `conformance`.
+//! [`all_storage_tests!`] stamps out the first six groups inside a module named `conformance`.
 //!
 //! # Using it from a backend
 //!
@@ -69,6 +70,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod refresh;
 pub mod revocation;
+pub mod session_data;
 pub mod sessions;
 mod support;
 pub mod users;

@@ -222,6 +222,31 @@ macro_rules! revocation_storage_tests {
     };
 }
 
+/// One test per check in [`session_data`](crate::session_data), in a module `session_data`, for a factory
+/// returning `Option<S>` where `S: SessionStore + 'static` (the application's key/value session data,
+/// `torii_core::session_store`). Not part of [`all_storage_tests!`](crate::all_storage_tests): invoke it
+/// for every store that implements `SessionStore`.
+#[macro_export]
+macro_rules! session_data_store_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            session_data,
+            [
+                save_then_load_round_trips_every_key,
+                save_replaces_what_was_stored,
+                delete_removes_only_that_id,
+                unknown_id_is_none,
+                expired_data_is_never_returned,
+                cleanup_removes_only_expired_entries,
+                awkward_ids_and_values_round_trip,
+                similar_ids_are_distinct,
+                concurrent_saves_leave_one_consistent_value,
+            ]
+        );
+    };
+}
+
 /// Every group of checks, inside a module `conformance` (tests read like
 /// `conformance::sessions::expired_session_is_never_returned`), for a backend that implements all the
 /// storage traits.
@@ -258,6 +283,7 @@ mod tests {
             ("magic_links", include_str!("magic_links.rs")),
             ("revocation", include_str!("revocation.rs")),
             ("refresh", include_str!("refresh.rs")),
+            ("session_data", include_str!("session_data.rs")),
         ];
         for (module, source) in modules {
             let group = macros

@@ -33,10 +33,10 @@
 //! |---|---|---|
 //! | `password` | yes | Email/password authentication: Argon2id hashing, password policy |
 //! | `sqlite` | yes | [`SqliteRepositoryProvider`]: SQLite storage through sqlx |
-//! | `oauth` | no | Reserved for OAuth2/OpenID Connect login (not released yet; adds nothing today) |
-//! | `passkey` | no | Reserved for passkeys/WebAuthn (not released yet; adds nothing today) |
+//! | `oauth` | no | OAuth 2.0 / OpenID Connect providers: any OIDC issuer (discovery), Google, GitHub ([`oauth`]) |
+//! | `passkey` | no | Passkeys (WebAuthn): passwordless accounts, login with or without an email, passkey management |
 //! | `magic-link` | no | Reserved for email magic links (not released yet; adds nothing today) |
-//! | `postgres` | no | Reserved for PostgreSQL storage (not released yet; adds nothing today) |
+//! | `postgres` | no | `PostgresRepositoryProvider` and the `postgres` module: PostgreSQL storage through sqlx |
 //! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | Reserved for SeaORM storage (not released yet; adds nothing today) |
 
 pub use torii_core::{
@@ -56,6 +56,18 @@ pub use torii_core::session_store;
 #[doc(inline)]
 pub use torii_core::settings;
 
+/// Email flows: mailers, message templates, magic links, address verification, password reset.
+#[doc(inline)]
+pub use torii_core::email_flows;
+
+/// OAuth 2.0 / OpenID Connect login: the flow's types and the provider trait, and with the `oauth`
+/// feature the OpenID Connect (discovery, Google) and GitHub providers.
+pub mod oauth {
+    pub use torii_core::oauth::*;
+    #[cfg(feature = "oauth")]
+    pub use torii_oauth::{GOOGLE_ISSUER, GitHubConfig, GitHubProvider, JwsAlgorithm, OidcConfig, OidcProvider, env};
+}
+
 /// Storage traits and the types they exchange, for writing or using a backend directly.
 pub mod storage {
     pub use torii_core::split::{NoStorage, SplitStorage};
@@ -72,6 +84,20 @@ pub mod password {
 #[cfg(feature = "password")]
 pub use torii_core::password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
 
+pub use torii_core::PasskeyError;
+
+#[cfg(feature = "passkey")]
+pub use torii_core::{
+    PasskeyConfig, PasskeyEnrollmentCompletion, PasskeyInfo, PasskeyLoginCompletion, PasskeyOptions,
+    PasskeyRegistrationCompletion,
+};
+
+/// Passkeys (WebAuthn): the relying-party configuration and the ceremonies' types.
+#[cfg(feature = "passkey")]
+pub mod passkey {
+    pub use torii_core::passkey::*;
+}
+
 #[cfg(feature = "sqlite")]
 pub use torii_storage_sqlite::SqliteRepositoryProvider;
 
@@ -79,6 +105,15 @@ pub use torii_storage_sqlite::SqliteRepositoryProvider;
 #[cfg(feature = "sqlite")]
 pub mod sqlite {
     pub use torii_storage_sqlite::*;
+}
+
+#[cfg(feature = "postgres")]
+pub use torii_storage_postgres::PostgresRepositoryProvider;
+
+/// The PostgreSQL backend crate, for its less common items.
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    pub use torii_storage_postgres::*;
 }
 
 /// The README's code, compiled and run as a doctest so it cannot drift from the API.

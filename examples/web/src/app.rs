@@ -8,14 +8,15 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use torii::storage::PasskeyStorage;
 use torii::{RepositoryProvider, Torii};
 use torii_axum::{AuthUser, CookieConfig};
 
 use crate::page;
 
 /// Builds the whole app. The state is the coordinator itself, so `AuthUser` works without any glue.
-pub(crate) fn router<R: RepositoryProvider>(torii: Arc<Torii<R>>, cookies: CookieConfig) -> Router {
-    let auth_routes = torii_axum::routes(torii.clone()).with_cookie_config(cookies).build();
+pub(crate) fn router<R: RepositoryProvider + PasskeyStorage>(torii: Arc<Torii<R>>, cookies: CookieConfig) -> Router {
+    let auth_routes = torii_axum::routes(torii.clone()).with_cookie_config(cookies).with_passkeys().build();
     Router::new()
         .merge(page::routes())
         .nest("/auth", auth_routes)

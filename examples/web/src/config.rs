@@ -12,11 +12,43 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://torii-example.db?mode=rwc";
 /// The port used when `PORT` is not set.
 const DEFAULT_PORT: u16 = 3000;
 
+/// The storage backend a `DATABASE_URL` selects, by its scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// `sqlite:` URLs: `torii::SqliteRepositoryProvider`.
+    Sqlite,
+    /// `postgres://` and `postgresql://` URLs: `torii::PostgresRepositoryProvider`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend for `url`, decided by its scheme alone.
+    ///
+    /// # Errors
+    /// For MySQL and MariaDB URLs, which Torii serves through its SeaORM backend rather than the sqlx
+    /// backends this app is built with, and for any other scheme. The message never quotes the URL,
+    /// which can carry a password.
+    pub(crate) fn for_url(url: &str) -> anyhow::Result<Self> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme).to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "mysql" | "mariadb" => bail!(
+                "DATABASE_URL is a {scheme}:// URL: MySQL and MariaDB are served by Torii's SeaORM backend \
+                 (torii-storage-seaorm), which this example does not use; give a sqlite: or postgres:// URL"
+            ),
+            _ => bail!("DATABASE_URL must be a sqlite: or postgres:// URL"),
+        }
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug)]
 pub(crate) struct Config {
     /// Where the data lives (`DATABASE_URL`).
     pub(crate) database_url: String,
+    /// Which backend `database_url` selects.
+    pub(crate) backend: Backend,
     /// Where to listen (`BIND_ADDR` and `PORT`).
     pub(crate) addr: SocketAddr,
     /// How the session cookie is written (`TORII_SECURE_COOKIES`).
@@ -38,6 +70,7 @@ impl Config {
     /// Reads the settings through `lookup`, so tests need not touch the process environment.
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let database_url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let backend = Backend::for_url(&database_url)?;
         let ip = match lookup("BIND_ADDR") {
             Some(text) => text.parse::<IpAddr>().with_context(|| format!("BIND_ADDR={text:?} is not an IP address"))?,
             None => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -61,7 +94,7 @@ impl Config {
             }
             None => None,
         };
-        Ok(Self { database_url, addr: SocketAddr::new(ip, port), cookies, jwt })
+        Ok(Self { database_url, backend, addr: SocketAddr::new(ip, port), cookies, jwt })
     }
 }
 
@@ -88,6 +121,7 @@ mod tests {
     fn defaults_are_local_and_plain_http() {
         let cfg = config(&[]).unwrap();
         assert_eq!(cfg.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(cfg.backend, Backend::Sqlite);
         assert_eq!(cfg.addr, "127.0.0.1:3000".parse().unwrap());
         assert!(!cfg.cookies.is_secure());
     }
@@ -107,6 +141,32 @@ mod tests {
         assert!(config(&[("PORT", "http")]).is_err());
         assert!(config(&[("BIND_ADDR", "localhost")]).is_err());
         assert!(config(&[("TORII_SECURE_COOKIES", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn the_url_scheme_selects_the_backend() {
+        for (url, backend) in [
+            ("sqlite::memory:", Backend::Sqlite),
+            ("sqlite://data/torii.db?mode=rwc", Backend::Sqlite),
+            ("postgres://torii:secret@db.internal/torii", Backend::Postgres),
+            ("postgresql://localhost/torii", Backend::Postgres),
+            ("POSTGRES://localhost/torii", Backend::Postgres),
+        ] {
+            assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().backend, backend, "{url}");
+        }
+    }
+
+    #[test]
+    fn mysql_and_unknown_schemes_stop_the_server_without_echoing_the_url() {
+        for url in ["mysql://torii:hunter2@db/torii", "mariadb://torii:hunter2@db/torii"] {
+            let message = format!("{:#}", config(&[("DATABASE_URL", url)]).unwrap_err());
+            assert!(message.contains("SeaORM backend"), "{message}");
+            assert!(!message.contains("hunter2"), "the URL must not be echoed: {message}");
+        }
+        for url in ["redis://localhost", "torii.db", ""] {
+            let message = format!("{:#}", config(&[("DATABASE_URL", url)]).unwrap_err());
+            assert!(message.contains("sqlite: or postgres://"), "{message}");
+        }
     }
 
     #[test]

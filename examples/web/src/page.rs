@@ -13,6 +13,7 @@ use axum::routing::get;
 
 const INDEX_HTML: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
+const PASSKEY_JS: &str = include_str!("../static/passkey.js");
 const STYLE_CSS: &str = include_str!("../static/style.css");
 
 /// No inline script or style, no plugins, no framing, no `<base>` tricks; fetches to this origin only.
@@ -24,6 +25,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| asset("text/html; charset=utf-8", INDEX_HTML)))
         .route("/app.js", get(|| asset("text/javascript; charset=utf-8", APP_JS)))
+        .route("/passkey.js", get(|| asset("text/javascript; charset=utf-8", PASSKEY_JS)))
         .route("/style.css", get(|| asset("text/css; charset=utf-8", STYLE_CSS)))
         .layer(middleware::map_response(security_headers))
 }

@@ -1,7 +1,11 @@
 //! The auth router and its builder.
 
 mod dto;
+mod email;
 mod health;
+mod oauth;
+#[cfg(feature = "passkey")]
+mod passkey;
 mod password;
 mod sessions;
 
@@ -16,6 +20,9 @@ use torii_core::{RepositoryProvider, Torii};
 use tower_cookies::CookieManagerLayer;
 
 pub use dto::{LoginResponse, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse};
+pub use oauth::{LinkedAccount, LinkedAccountsResponse, OAuthRouteConfig};
+#[cfg(feature = "passkey")]
+pub use passkey::{PasskeyResponse, PasskeysResponse};
 
 use crate::config::CookieConfig;
 use crate::context::AuthContext;
@@ -34,6 +41,10 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
         cookie_config: CookieConfig::default(),
         body_limit: DEFAULT_BODY_LIMIT,
         allowed_origins: Vec::new(),
+        oauth: None,
+        email: None,
+        #[cfg(feature = "passkey")]
+        passkeys: None,
     }
 }
 
@@ -57,6 +68,13 @@ pub struct AuthRoutes<R> {
     cookie_config: CookieConfig,
     body_limit: usize,
     allowed_origins: Vec<String>,
+    /// The OAuth route group, when enabled (see [`AuthRoutes::with_oauth`]).
+    oauth: Option<(Arc<OAuthRouteConfig>, oauth::OAuthRouter<R>)>,
+    /// The email route group, when enabled (see `AuthRoutes::with_email_flows`).
+    email: Option<Router<RouteState<R>>>,
+    /// The passkey route group, when enabled (see `AuthRoutes::with_passkeys`).
+    #[cfg(feature = "passkey")]
+    passkeys: Option<Router<RouteState<R>>>,
 }
 
 impl<R> std::fmt::Debug for AuthRoutes<R> {
@@ -121,7 +139,18 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             cookies,
         };
         let csrf = CsrfConfig { allowed_origins: Arc::from(self.allowed_origins) };
-        Router::new()
+        let mut router = Router::new();
+        if let Some((config, oauth_router)) = self.oauth {
+            router = router.merge(oauth_router(config));
+        }
+        #[cfg(feature = "passkey")]
+        if let Some(passkeys) = self.passkeys {
+            router = router.merge(passkeys);
+        }
+        if let Some(email) = self.email {
+            router = router.merge(email);
+        }
+        router
             .route("/register", post(password::register::<R>))
             .route("/login", post(password::login::<R>))
             .route("/logout", post(sessions::logout::<R>))
@@ -137,6 +166,47 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .layer(CookieManagerLayer::new())
             .layer(middleware::map_response(no_store))
             .with_state(state)
+    }
+}
+
+#[cfg(feature = "passkey")]
+impl<R: RepositoryProvider + torii_core::storage::PasskeyStorage> AuthRoutes<R> {
+    /// Adds the passkey routes (the coordinator needs [`Torii::with_passkeys`]; without it they answer
+    /// 404 `not_found`):
+    ///
+    /// | Method and path | What |
+    /// |---|---|
+    /// | `POST /passkey/register/start` | Logged out `{email}`: a new passkey-only account; logged in `{}`: another passkey for this account → `{challenge_id, options}` |
+    /// | `POST /passkey/register/finish` | `{challenge_id, response, email?, name?, bearer?}` → 201 `{user, session}` and the cookie (new account) or 201 `{passkey}` (added) |
+    /// | `POST /passkey/login/start` | `{email}` or `{}` (usernameless) → `{challenge_id, options}`; unknown emails get the same shape |
+    /// | `POST /passkey/login/finish` | `{challenge_id, response, bearer?}` → `{user, session}` and the cookie; 401 `invalid_credentials` |
+    /// | `GET /passkeys` | The current user's passkeys |
+    /// | `PATCH /passkeys/{id}` | `{name}` → `{passkey}`, or 404 |
+    /// | `DELETE /passkeys/{id}` | 204, 404, or 409 `last_login_method` |
+    pub fn with_passkeys(mut self) -> Self {
+        self.passkeys = Some(passkey::router::<R>());
+        self
+    }
+}
+
+impl<R: RepositoryProvider + torii_core::storage::MagicLinkStorage> AuthRoutes<R> {
+    /// Adds the email routes over these flows (build them over the same coordinator):
+    ///
+    /// | Method and path | What |
+    /// |---|---|
+    /// | `POST /magic-link` | `{email}` → 202 with one fixed body, whether or not the address has an account |
+    /// | `GET /magic-link?token=` | A page whose button redeems the link (a `GET` never uses a token up) |
+    /// | `POST /magic-link/verify` | `{token, bearer?}` → `{user, session}` and the cookie, like `POST /login`; 400 `invalid_token` |
+    /// | `POST /verify-email` | `{token}` → `{user}` with `email_verified_at` set; 400 `invalid_token` |
+    /// | `GET /verify-email?token=` | A page whose button confirms the address |
+    /// | `POST /verify-email/resend` | Logged in: mails a new verification link → 202 |
+    /// | `POST /password/forgot` | `{email}` → 202 with the same fixed body for every address |
+    /// | `POST /password/reset` | `{token, new_password, bearer?}` → 204 (every session signed out), or `{user, session}` when the flows log in after a reset; 400 `invalid_token`, 422 `weak_password` |
+    /// | `GET /password/reset?token=` | A page with the new-password form |
+    /// | `POST /password/change` | Logged in: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}`; 401 `invalid_credentials` |
+    pub fn with_email_flows(mut self, flows: torii_core::email_flows::EmailFlows<R>) -> Self {
+        self.email = Some(email::router(flows));
+        self
     }
 }
 

@@ -11,6 +11,9 @@
 //!   `Arc<dyn SessionStore>` and swap backends.
 //! - [`InMemorySessionStore`]: a `HashMap`, for tests and single-instance development.
 //! - [`CookieSessionStore`]: stateless; the data travels in an AES-256-GCM sealed cookie.
+//! - Every Torii storage backend (`torii-storage-sqlite`, `torii-storage-postgres`,
+//!   `torii-storage-seaorm`, `torii-storage-redis`) is a [`SessionStore`] too, keeping the data in its
+//!   database, so it survives restarts and is shared by every instance.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

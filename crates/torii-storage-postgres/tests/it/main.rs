@@ -31,6 +31,10 @@ async fn backend() -> Option<PostgresRepositoryProvider> {
 // Tests named `conformance::<group>::<check>`.
 torii_test_suite::all_storage_tests!(backend);
 
-// The revocation of stateless (JWT) sessions, which is not part of `all_storage_tests!`: tests named
-// `revocation::<check>`.
+// The revocation of stateless (JWT) sessions and refresh tokens, which are not part of
+// `all_storage_tests!`: tests named `revocation::<check>` and `refresh::<check>`.
 torii_test_suite::revocation_storage_tests!(backend);
+torii_test_suite::refresh_token_storage_tests!(backend);
+
+// The application's key/value session data (`SessionStore`): tests named `session_data::<check>`.
+torii_test_suite::session_data_store_tests!(backend);

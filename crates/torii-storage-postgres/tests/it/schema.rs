@@ -1,11 +1,14 @@
-//! The schema `migrate` creates, and `migrate` itself under concurrency and failure.
+//! The schema `migrate` creates, and `migrate` itself: under concurrency, after a failure, and next to an
+//! application's own sqlx migrations.
 
 use std::time::Duration;
 
-use sqlx::Executor as _;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Executor as _, SqlSafeStr as _};
 use tokio::task::JoinSet;
 use torii_core::StorageError;
 use torii_core::storage::UserStorage as _;
+use torii_storage_postgres::{MIGRATIONS_TABLE, PostgresRepositoryProvider};
 use torii_test_suite::fixtures::{new_user, unique_email};
 
 use crate::database::TestDatabase;
@@ -29,11 +32,20 @@ async fn concurrent_migrations_from_several_instances_all_succeed() {
     }
 
     let db = &instances[0];
-    let applied: Vec<(i64, bool)> = sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+    let applied: Vec<(i64, bool)> = sqlx::query_as("SELECT version, success FROM _torii_migrations ORDER BY version")
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert_eq!(applied, [(20_260_101_000_001, true), (20_260_101_000_002, true), (20_260_101_000_003, true)]);
+    assert_eq!(
+        applied,
+        [
+            (20_260_101_000_001, true),
+            (20_260_101_000_002, true),
+            (20_260_101_000_003, true),
+            (20_260_101_000_004, true),
+            (20_260_101_000_005, true)
+        ]
+    );
     db.migrate().await.unwrap();
     let user = db.create_user(&new_user(&unique_email("after-migrate"))).await.unwrap();
     assert_eq!(instances[3].get_user(&user.id).await.unwrap(), Some(user));
@@ -66,12 +78,12 @@ async fn columns_have_postgres_types() {
     let db = database.migrated_provider().await;
     let columns: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
-         WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+         WHERE table_schema = current_schema() AND table_name <> '_torii_migrations'",
     )
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(columns.len(), 62, "{columns:?}");
+    assert_eq!(columns.len(), 73, "{columns:?}");
     for (table, column, data_type) in columns {
         let expected = if column.ends_with("_at") || column == "not_before" {
             "timestamp with time zone"
@@ -102,7 +114,7 @@ async fn foreign_keys_cascade_and_are_indexed() {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(keys.len(), 7, "{keys:?}");
+    assert_eq!(keys.len(), 8, "{keys:?}");
     for (table, column, target, cascades) in keys {
         assert_eq!(target, "users", "{table}.{column}");
         assert!(cascades, "{table}.{column} must be ON DELETE CASCADE");
@@ -119,4 +131,45 @@ async fn foreign_keys_cascade_and_are_indexed() {
         .unwrap();
         assert!(indexed, "{table}.{column} must be indexed");
     }
+}
+
+/// An application's migrator with sqlx's defaults (table `_sqlx_migrations`). Its one version is the
+/// same number as Torii's first migration, so sharing a table would make one of them fail on a checksum
+/// mismatch, and sharing a table at all would make each fail on the other's versions as missing.
+fn app_migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        20_260_101_000_001,
+        "app tables".into(),
+        MigrationType::Simple,
+        "CREATE TABLE app_notes (id bigserial PRIMARY KEY, body text NOT NULL)".into_sql_str(),
+        false,
+    )])
+}
+
+async fn versions(db: &PostgresRepositoryProvider, table: &str) -> Vec<i64> {
+    let sql = format!("SELECT version FROM {table} ORDER BY version");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await.unwrap()
+}
+
+/// Torii records its migrations in `_torii_migrations`, so an application's own sqlx migrations (in
+/// `_sqlx_migrations`) in the same database do not interfere, whichever runs first, and both can run
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applications_own_sqlx_migrations_do_not_interfere() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let db = database.provider().await;
+    let app = app_migrator();
+    app.run(db.pool()).await.expect("the application's migrations before Torii's");
+    db.migrate().await.expect("Torii's migrations next to the application's");
+    app.run(db.pool()).await.expect("the application's migrations again");
+    db.migrate().await.expect("Torii's migrations again");
+
+    assert_eq!(MIGRATIONS_TABLE, "_torii_migrations");
+    assert_eq!(versions(&db, "_sqlx_migrations").await, [20_260_101_000_001]);
+    let torii = versions(&db, MIGRATIONS_TABLE).await;
+    assert_eq!(torii.first(), Some(&20_260_101_000_001));
+    assert!(torii.len() >= 4, "{torii:?}");
+
+    db.pool().execute("INSERT INTO app_notes (body) VALUES ('hello')").await.unwrap();
+    db.create_user(&new_user(&unique_email("shared"))).await.unwrap();
 }

@@ -3,12 +3,13 @@
 use chrono::TimeDelta;
 use torii_core::storage::{
     CeremonyKind, MagicLinkStorage as _, OAuthAccount, OAuthStorage as _, PasskeyStorage as _, PasswordStorage as _,
-    SessionStorage as _, TokenPurpose, TokenRevocationStorage as _, UserStorage as _,
+    RefreshTokenRecord, RefreshTokenStorage as _, RefreshTokenUse, SessionStorage as _, TokenPurpose,
+    TokenRevocationStorage as _, UserStorage as _,
 };
 use torii_core::{ChallengeId, SessionId, StorageError, StorageResult, TokenHash, User, UserId};
 use torii_test_suite::fixtures::{
     NUL_STRING, challenge, new_user, now, oauth_account, oauth_state, one_time_token, passkey_for, random_suffix,
-    session_for, unique_email,
+    session_for, token_hash, unique_email,
 };
 
 use crate::backend;
@@ -88,6 +89,18 @@ async fn nul_characters_are_invalid_data_and_nothing_is_stored() {
     assert_invalid_nul(db.revoke_token_id(NUL_STRING, &owner.id, now).await, "revoke_token_id");
     assert_invalid_nul(db.revoke_all_before(&UserId::new(NUL_STRING), now).await, "revoke_all_before");
 
+    let refresh = RefreshTokenRecord {
+        token_hash: token_hash(),
+        family_id: NUL_STRING.to_owned(),
+        user_id: owner.id.clone(),
+        created_at: now,
+        expires_at: now + TimeDelta::days(1),
+        used_at: None,
+        revoked_at: None,
+    };
+    assert_invalid_nul(db.create_refresh_token(&refresh).await, "create_refresh_token");
+    assert_eq!(db.use_refresh_token(&refresh.token_hash, now).await.unwrap(), RefreshTokenUse::Invalid);
+
     // After all those refusals, the pool's connections still work.
     db.health_check().await.unwrap();
     assert_eq!(db.get_user(&owner.id).await.unwrap(), Some(owner));
@@ -141,6 +154,10 @@ async fn lookups_by_keys_with_nul_find_nothing() {
 
     assert_eq!(db.consume_token(&nul_hash, TokenPurpose::PasswordReset, now).await.unwrap(), None);
     assert_eq!(db.invalidate_tokens(NUL_STRING, TokenPurpose::PasswordReset, now).await.unwrap(), 0);
+
+    assert_eq!(db.use_refresh_token(&nul_hash, now).await.unwrap(), RefreshTokenUse::Invalid);
+    assert_eq!(db.revoke_refresh_family(NUL_STRING, now).await.unwrap(), 0);
+    assert_eq!(db.revoke_refresh_tokens_for_user(&nul_user, now).await.unwrap(), 0);
 
     assert_eq!(db.revoked_before(&nul_user).await.unwrap(), None);
     assert!(!db.is_token_revoked(NUL_STRING, &nul_user, now).await.unwrap());
@@ -213,4 +230,27 @@ async fn keys_too_long_to_index_are_invalid_data() {
     let account = oauth_account(&owner.id, "github", &random);
     assert!(matches!(db.create_oauth_account(&account).await, Err(StorageError::InvalidData(_))));
     assert!(db.list_oauth_accounts(&owner.id).await.unwrap().is_empty());
+}
+
+/// Session data (`SessionStore`): an id with a NUL character cannot be stored (`InvalidData`, nothing
+/// stored) and finds nothing; a NUL character in a key or value is escaped in the JSON and round-trips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_data_with_nul_characters() {
+    use torii_core::ToriiError;
+    use torii_core::session_store::{SessionData, SessionStore as _};
+
+    let Some(db) = backend().await else { return };
+    let mut data = SessionData::new(std::time::Duration::from_secs(3600));
+    data.set(NUL_STRING, NUL_STRING);
+
+    match db.save(NUL_STRING, data.clone()).await {
+        Err(ToriiError::Storage(err)) => assert_invalid_nul(Err::<(), _>(err), "save (id)"),
+        other => panic!("save under an id with a NUL character must fail with InvalidData, got {other:?}"),
+    }
+    assert_eq!(db.load(NUL_STRING).await.unwrap(), None);
+    db.delete(NUL_STRING).await.unwrap();
+
+    let id = format!("nul-{}", random_suffix());
+    db.save(&id, data.clone()).await.unwrap();
+    assert_eq!(db.load(&id).await.unwrap(), Some(data));
 }

@@ -229,3 +229,26 @@ async fn unreachable_redis_is_a_quick_unavailable_error() {
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert!(std::error::Error::source(&err).is_some(), "the driver's error is kept");
 }
+
+/// Application session data is one string key per id, `{prefix}data:{id}`, holding the data as JSON and
+/// expiring in Redis with the data; deleting it leaves nothing behind.
+#[tokio::test]
+async fn session_data_is_one_key_that_expires_with_the_data() {
+    use torii_core::session_store::{SessionData, SessionStore as _};
+
+    let Some((storage, _cleanup)) = redis().await else { return };
+    let mut data = SessionData::new(Duration::from_secs(600));
+    data.set("cart", "3");
+    storage.save("visitor-1", data.clone()).await.unwrap();
+
+    let key = format!("{}data:visitor-1", storage.key_prefix());
+    assert_eq!(keys_under(&redis_url(), storage.key_prefix()).unwrap(), std::slice::from_ref(&key));
+    let mut connection = storage.connection().clone();
+    let json: Vec<u8> = connection.get(&key).await.unwrap();
+    assert_eq!(serde_json::from_slice::<SessionData>(&json).unwrap(), data);
+    let ttl: i64 = connection.pttl(&key).await.unwrap();
+    assert!(ttl > 590_000 && ttl <= 600_000, "the key expires with the data: {ttl} ms left");
+
+    storage.delete("visitor-1").await.unwrap();
+    assert!(keys_under(&redis_url(), storage.key_prefix()).unwrap().is_empty());
+}

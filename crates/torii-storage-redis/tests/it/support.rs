@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use redis::Commands as _;
+use torii_core::session_store::{self, SessionData, SessionStore};
 use torii_core::storage::{SessionStorage, TokenRevocationStorage};
 use torii_core::{SessionId, SessionRecord, SplitStorage, StorageResult, TokenHash, UserId};
 use torii_storage_redis::RedisSessionStorage;
@@ -131,6 +132,36 @@ pub async fn sessions_backend() -> Option<SplitStorage<SqliteRepositoryProvider,
 pub async fn revocation_backend() -> Option<TestRedis> {
     let (storage, cleanup) = redis().await?;
     Some(TestRedis { storage, _cleanup: cleanup })
+}
+
+/// The conformance factory for the application's session data: the Redis storage alone, under the
+/// test's own prefix.
+pub async fn session_data_backend() -> Option<TestRedis> {
+    revocation_backend().await
+}
+
+/// The application's key/value session data: a trait object trait, so delegated with `async_trait`.
+#[torii_core::async_trait]
+impl SessionStore for TestRedis {
+    async fn load(&self, session_id: &str) -> session_store::Result<Option<SessionData>> {
+        self.storage.load(session_id).await
+    }
+
+    async fn save(&self, session_id: &str, data: SessionData) -> session_store::Result<()> {
+        self.storage.save(session_id, data).await
+    }
+
+    async fn delete(&self, session_id: &str) -> session_store::Result<()> {
+        self.storage.delete(session_id).await
+    }
+
+    async fn cleanup_expired(&self) -> session_store::Result<usize> {
+        self.storage.cleanup_expired().await
+    }
+
+    fn is_healthy(&self) -> bool {
+        self.storage.is_healthy()
+    }
 }
 
 impl SessionStorage for TestRedis {

@@ -21,6 +21,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod session_data;
 pub mod session_revocations;
 pub mod sessions;
 pub mod users;

@@ -19,6 +19,7 @@ mod m20260101_000001_core;
 mod m20260101_000002_auth_methods;
 mod m20260101_000003_token_revocation;
 mod m20260101_000004_refresh_tokens;
+mod m20260101_000005_session_data;
 mod schema;
 
 use sea_orm::sea_query::{Alias, IntoIden as _};
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_auth_methods::Migration),
             Box::new(m20260101_000003_token_revocation::Migration),
             Box::new(m20260101_000004_refresh_tokens::Migration),
+            Box::new(m20260101_000005_session_data::Migration),
         ]
     }
 

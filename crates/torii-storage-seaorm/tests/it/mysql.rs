@@ -16,6 +16,7 @@ async fn backend() -> Option<TestDb> {
 torii_test_suite::all_storage_tests!(backend);
 torii_test_suite::revocation_storage_tests!(backend);
 torii_test_suite::refresh_token_storage_tests!(backend);
+torii_test_suite::session_data_store_tests!(backend);
 backend_checks!(backend, Refuses::TooLong);
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use torii_core::session_store::{self, SessionData, SessionStore};
 use torii_core::storage::{
     CeremonyKind, MagicLinkStorage, OAuthAccount, OAuthState, OAuthStorage, OneTimeToken, PasskeyChallenge,
     PasskeyCredential, PasskeyStorage, PasswordStorage, RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse,
@@ -134,3 +135,27 @@ delegate!(RefreshTokenStorage {
     fn revoke_refresh_tokens_for_user(&self, user_id: &UserId, now: DateTime<Utc>) -> StorageResult<u64>;
     fn cleanup_expired_refresh_tokens(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64>;
 });
+
+/// The application's key/value session data: a trait object trait, so delegated by hand.
+#[torii_core::async_trait]
+impl SessionStore for TestDb {
+    async fn load(&self, session_id: &str) -> session_store::Result<Option<SessionData>> {
+        self.provider.load(session_id).await
+    }
+
+    async fn save(&self, session_id: &str, data: SessionData) -> session_store::Result<()> {
+        self.provider.save(session_id, data).await
+    }
+
+    async fn delete(&self, session_id: &str) -> session_store::Result<()> {
+        self.provider.delete(session_id).await
+    }
+
+    async fn cleanup_expired(&self) -> session_store::Result<usize> {
+        self.provider.cleanup_expired().await
+    }
+
+    fn is_healthy(&self) -> bool {
+        self.provider.is_healthy()
+    }
+}

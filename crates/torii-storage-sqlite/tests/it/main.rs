@@ -2,10 +2,13 @@
 //! the pool `connect` builds for files (several connections, WAL, busy timeout), which is what servers
 //! run and what really exercises concurrent writers; and on an in-memory database (one connection).
 //!
-//! Every test gets its own fresh, migrated database. Run with `cargo test -p torii-storage-sqlite`.
+//! Every test gets its own fresh, migrated database. `migrations` checks that an application's own sqlx
+//! migrations can share the database. Run with `cargo test -p torii-storage-sqlite`.
 
 // Test code: a database that cannot be opened should fail the test loudly, which is what `expect` does.
 #![allow(clippy::expect_used)]
+
+mod migrations;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -60,6 +63,7 @@ mod file {
     torii_test_suite::all_storage_tests!(file_backend);
     torii_test_suite::revocation_storage_tests!(file_backend);
     torii_test_suite::refresh_token_storage_tests!(file_backend);
+    torii_test_suite::session_data_store_tests!(file_backend);
 }
 
 /// The suite on in-memory databases: tests are named `memory::conformance::<group>::<check>`.
@@ -69,4 +73,5 @@ mod memory {
     torii_test_suite::all_storage_tests!(memory_backend);
     torii_test_suite::revocation_storage_tests!(memory_backend);
     torii_test_suite::refresh_token_storage_tests!(memory_backend);
+    torii_test_suite::session_data_store_tests!(memory_backend);
 }

@@ -19,11 +19,14 @@ fn page_is_served_with_security_headers() {
     assert!(page.body.contains(r#"data-testid="status""#));
     assert!(page.body.contains(r#"<script src="/app.js" defer></script>"#));
     // The CSP forbids inline script, so the page must not contain any.
-    assert_eq!(page.body.matches("<script").count(), 1, "only the external script");
+    assert!(page.body.contains(r#"<script src="/passkey.js" defer></script>"#));
+    assert_eq!(page.body.matches("<script").count(), 2, "only the external scripts");
 
-    for (path, content_type) in
-        [("/app.js", "text/javascript; charset=utf-8"), ("/style.css", "text/css; charset=utf-8")]
-    {
+    for (path, content_type) in [
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/passkey.js", "text/javascript; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+    ] {
         let asset = server.get(path);
         assert_eq!(asset.status, 200, "{path}");
         assert_eq!(asset.header("content-type"), Some(content_type), "{path}");
@@ -31,6 +34,7 @@ fn page_is_served_with_security_headers() {
     }
     // The script writes user-supplied text as text only.
     assert!(!server.get("/app.js").body.contains("innerHTML"));
+    assert!(!server.get("/passkey.js").body.contains("innerHTML"));
 }
 
 #[test]

@@ -20,14 +20,24 @@ pub struct Server {
     child: Child,
     /// `host:port` it listens on.
     pub addr: String,
-    _data: TempDir,
+    /// The directory of its SQLite database, if it has one.
+    _data: Option<TempDir>,
 }
 
 impl Server {
-    /// Starts the server on a port the OS picks and waits for its start-up log line.
+    /// Starts the server on a SQLite database file of its own, on a port the OS picks, and waits for
+    /// its start-up log line.
     pub fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
         let database_url = format!("sqlite://{}?mode=rwc", data.path().join("example.db").display());
+        let mut server = Self::start_on(&database_url);
+        server._data = Some(data);
+        server
+    }
+
+    /// Starts the server on `database_url` (which must outlive it), on a port the OS picks, and waits
+    /// for its start-up log line.
+    pub fn start_on(database_url: &str) -> Self {
         let child = Command::new(SERVER_BIN)
             .env("PORT", "0")
             .env("BIND_ADDR", "127.0.0.1")
@@ -38,7 +48,7 @@ impl Server {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {SERVER_BIN}: {err}"));
-        let mut server = Self { child, addr: String::new(), _data: data };
+        let mut server = Self { child, addr: String::new(), _data: None };
 
         let stdout = server.child.stdout.take().unwrap();
         let (found, url) = mpsc::channel();

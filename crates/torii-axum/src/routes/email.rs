@@ -1,0 +1,296 @@
+//! The email routes: magic links, email verification and password reset and change, over
+//! [`EmailFlows`]. Added by [`super::AuthRoutes::with_email_flows`].
+//!
+//! Requests that take an address answer 202 with one fixed body whether or not an account has it. A
+//! link in a message opens a `GET` page that redeems nothing by itself: the person confirms with a
+//! button, which `POST`s the token, so a mail scanner that fetches every link cannot use it up.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use torii_core::email_flows::{EmailFlows, OtherSessions};
+use torii_core::storage::MagicLinkStorage;
+use torii_core::{RepositoryProvider, ToriiError, User};
+use tower_cookies::Cookies;
+
+use super::RouteState;
+use super::dto::{LoginResponse, SessionInfo, UserResponse};
+use crate::client::ClientInfo;
+use crate::cookies::set_session_cookie;
+use crate::error::ApiError;
+use crate::extract::{AuthUser, find_token};
+use crate::json::ApiJson;
+
+/// The routes, with the flows available to their handlers.
+pub(super) fn router<R: RepositoryProvider + MagicLinkStorage>(flows: EmailFlows<R>) -> Router<RouteState<R>> {
+    Router::new()
+        .route("/magic-link", post(request_magic_link::<R>).get(magic_link_page))
+        .route("/magic-link/verify", post(verify_magic_link::<R>))
+        .route("/verify-email", post(verify_email::<R>).get(verify_email_page))
+        .route("/verify-email/resend", post(resend_verification::<R>))
+        .route("/password/forgot", post(forgot_password::<R>))
+        .route("/password/reset", post(reset_password::<R>).get(reset_password_page))
+        .route("/password/change", post(change_password::<R>))
+        .layer(Extension(flows))
+}
+
+/// Body of `POST /magic-link` and `POST /password/forgot`.
+#[derive(Deserialize)]
+pub(crate) struct EmailRequest {
+    email: String,
+}
+
+/// Body of `POST /magic-link/verify` and `POST /verify-email`.
+#[derive(Deserialize)]
+pub(crate) struct TokenRequest {
+    token: String,
+    /// Bearer mode (magic link only): return the session token in the body and set no cookie.
+    #[serde(default)]
+    bearer: bool,
+}
+
+/// Body of `POST /password/reset`.
+#[derive(Deserialize)]
+pub(crate) struct ResetRequest {
+    token: String,
+    new_password: String,
+    #[serde(default)]
+    bearer: bool,
+}
+
+/// Body of `POST /password/change`.
+#[derive(Deserialize)]
+pub(crate) struct ChangeRequest {
+    current_password: String,
+    new_password: String,
+    /// Sign out every other session (default true); this one stays.
+    #[serde(default = "yes")]
+    revoke_other_sessions: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The one body every "send me a link" request gets.
+#[derive(Serialize)]
+pub(crate) struct Accepted {
+    message: &'static str,
+}
+
+const ACCEPTED: Accepted =
+    Accepted { message: "If an account uses this address, a message is on its way. Check your inbox." };
+
+/// Body of `POST /password/change`.
+#[derive(Serialize)]
+pub(crate) struct ChangedResponse {
+    revoked: u64,
+}
+
+/// Token failures are the caller's (a bad or stale link), not the server's.
+fn token_error(err: ToriiError) -> ApiError {
+    match err {
+        ToriiError::InvalidToken(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_token", "This link is invalid or has expired")
+        }
+        other => other.into(),
+    }
+}
+
+/// `POST /magic-link`: 202 whether or not the address has an account.
+async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
+    Extension(flows): Extension<EmailFlows<R>>,
+    ApiJson(body): ApiJson<EmailRequest>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    flows.send_magic_link(&body.email).await?;
+    Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
+}
+
+/// `POST /magic-link/verify`: redeems the token and logs in like `POST /login` (a new session, the
+/// request's old one revoked).
+async fn verify_magic_link<R: RepositoryProvider + MagicLinkStorage>(
+    State(state): State<RouteState<R>>,
+    Extension(flows): Extension<EmailFlows<R>>,
+    cookies: Cookies,
+    client: ClientInfo,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let (user, session) =
+        flows.verify_magic_token(&body.token, client.user_agent, client.ip_address).await.map_err(token_error)?;
+    revoke_previous(&state, &headers).await;
+    Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)))
+}
+
+/// `POST /verify-email`.
+async fn verify_email<R: RepositoryProvider + MagicLinkStorage>(
+    Extension(flows): Extension<EmailFlows<R>>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let user = flows.verify_email(&body.token).await.map_err(token_error)?;
+    Ok(Json(UserResponse { user }))
+}
+
+/// `POST /verify-email/resend` (logged in): 202; nothing is sent when the address is already verified
+/// or over its rate limit.
+async fn resend_verification<R: RepositoryProvider + MagicLinkStorage>(
+    Extension(flows): Extension<EmailFlows<R>>,
+    auth: AuthUser,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    flows.send_verification_email(&auth.id).await?;
+    Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
+}
+
+/// `POST /password/forgot`: 202 whether or not the address has an account.
+async fn forgot_password<R: RepositoryProvider + MagicLinkStorage>(
+    Extension(flows): Extension<EmailFlows<R>>,
+    ApiJson(body): ApiJson<EmailRequest>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    flows.request_password_reset(&body.email).await?;
+    Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
+}
+
+/// `POST /password/reset`: sets the new password and signs out every session. 204, or, when the flows
+/// are configured to log in after a reset, 200 with a new session like `POST /login`.
+async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
+    State(state): State<RouteState<R>>,
+    Extension(flows): Extension<EmailFlows<R>>,
+    cookies: Cookies,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<Response, ApiError> {
+    let user = flows.reset_password(&body.token, &body.new_password).await.map_err(token_error)?;
+    if !flows.config().logs_in_after_reset() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
+    Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)).into_response())
+}
+
+/// `POST /password/change` (logged in): requires the current password; by default signs out every
+/// other session and keeps this one.
+async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
+    Extension(flows): Extension<EmailFlows<R>>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<ChangeRequest>,
+) -> Result<Json<ChangedResponse>, ApiError> {
+    let others = if body.revoke_other_sessions {
+        OtherSessions::RevokeExcept(auth.session().id.clone())
+    } else {
+        OtherSessions::Keep
+    };
+    let revoked = flows.change_password(&auth.id, &body.current_password, &body.new_password, others).await?;
+    Ok(Json(ChangedResponse { revoked }))
+}
+
+async fn revoke_previous<R: RepositoryProvider>(state: &RouteState<R>, headers: &HeaderMap) {
+    if let Some((previous, _)) = find_token(headers, &state.context.cookie_names)
+        && let Err(err) = state.torii.delete_session(&previous).await
+    {
+        tracing::warn!(error = %err, "could not revoke the session replaced by a new login");
+    }
+}
+
+fn login_response<R>(
+    state: &RouteState<R>,
+    cookies: &Cookies,
+    user: User,
+    session: &torii_core::Session,
+    bearer: bool,
+) -> LoginResponse {
+    let token = if bearer {
+        Some(session.token.as_str().to_owned())
+    } else {
+        set_session_cookie(cookies, &state.cookies, session.token.as_str(), session.expires_at);
+        None
+    };
+    LoginResponse { user, session: SessionInfo::from_session(session), token }
+}
+
+/// `GET /magic-link?token=...`: a page with a "Sign in" button.
+async fn magic_link_page() -> Response {
+    confirm_page(
+        "Sign in",
+        "Press the button to finish signing in.",
+        "",
+        "magic-link/verify",
+        "Signed in. Taking you to the app...",
+    )
+}
+
+/// `GET /verify-email?token=...`: a page with a "Confirm" button.
+async fn verify_email_page() -> Response {
+    confirm_page(
+        "Confirm your email address",
+        "Press the button to confirm your email address.",
+        "",
+        "verify-email",
+        "Your email address is confirmed.",
+    )
+}
+
+/// `GET /password/reset?token=...`: a form for the new password.
+async fn reset_password_page() -> Response {
+    confirm_page(
+        "Choose a new password",
+        "Enter your new password. Every device signed in to your account will be signed out.",
+        "<label>New password <input id=\"password\" type=\"password\" autocomplete=\"new-password\" required \
+         minlength=\"8\"></label>",
+        "reset",
+        "Your password was changed. You can sign in with it now.",
+    )
+}
+
+/// A page whose button posts the `token` query parameter (and the password, when the page has that
+/// field) as JSON to `action`, relative to the page. It embeds nothing from the request, so it is the
+/// same for every visitor and needs no escaping; the token never leaves the page except in that POST.
+fn confirm_page(title: &str, intro: &str, fields: &str, action: &str, done: &str) -> Response {
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
+input{{display:block;width:100%;margin:.5rem 0 1rem;padding:.4rem}}button{{padding:.5rem 1.2rem}}</style></head>
+<body><h1>{title}</h1><p>{intro}</p>
+<form id="confirm">{fields}<button type="submit">{title}</button></form>
+<p id="result" role="status"></p>
+<script>
+document.getElementById("confirm").addEventListener("submit", async (event) => {{
+  event.preventDefault();
+  const token = new URLSearchParams(location.search).get("token") || "";
+  const body = {{ token }};
+  const password = document.getElementById("password");
+  if (password) body.new_password = password.value;
+  const result = document.getElementById("result");
+  const response = await fetch("{action}", {{
+    method: "POST", headers: {{ "Content-Type": "application/json" }}, body: JSON.stringify(body),
+  }});
+  if (response.ok) {{
+    result.textContent = "{done}";
+    document.getElementById("confirm").hidden = true;
+    if ("{action}" === "magic-link/verify") setTimeout(() => location.assign("/"), 500);
+  }} else {{
+    const error = await response.json().catch(() => ({{}}));
+    result.textContent = error.message || "Something went wrong. Try again.";
+  }}
+}});
+</script></body></html>
+"#
+    );
+    let mut response = Html(html).into_response();
+    let headers = response.headers_mut();
+    // The token is in this page's URL: keep it out of Referer headers and other sites' frames.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; \
+             form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}

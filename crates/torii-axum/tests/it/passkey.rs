@@ -1,0 +1,201 @@
+//! The passkey routes over HTTP, with webauthn-rs's software authenticator as the browser.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use torii_axum::CookieConfig;
+use torii_core::{PasskeyConfig, Torii};
+use torii_storage_sqlite::SqliteRepositoryProvider;
+use webauthn_authenticator_rs::AuthenticatorBackend as _;
+use webauthn_authenticator_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+use crate::support::{Repo, assert_error, get_with_cookie, post_json, send, with_cookie};
+
+const ORIGIN: &str = "https://example.com";
+
+async fn app() -> Router {
+    let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
+    repositories.migrate().await.unwrap();
+    let torii: Arc<Torii<Repo>> = Arc::new(
+        Torii::new(Arc::new(repositories))
+            .with_passkeys(PasskeyConfig::new("example.com", "Example").with_origin(ORIGIN))
+            .unwrap(),
+    );
+    let auth =
+        torii_axum::routes(torii.clone()).with_cookie_config(CookieConfig::development()).with_passkeys().build();
+    Router::new().nest("/auth", auth).with_state(torii)
+}
+
+/// The software authenticator: it keeps no resident keys, so it is told which passkey to answer with
+/// and the user handle is added as a browser would.
+struct Device {
+    key: SoftPasskey,
+    credentials: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Device {
+    fn new() -> Self {
+        Self { key: SoftPasskey::new(true), credentials: Vec::new() }
+    }
+
+    fn create(&mut self, options: &Value) -> Value {
+        let mut ccr: CreationChallengeResponse = serde_json::from_value(options.clone()).unwrap();
+        if let Some(selection) = ccr.public_key.authenticator_selection.as_mut() {
+            selection.require_resident_key = false;
+        }
+        let handle = ccr.public_key.user.id.to_vec();
+        let credential = self.key.perform_register(Url::parse(ORIGIN).unwrap(), ccr.public_key, 60_000).unwrap();
+        self.credentials.push((credential.raw_id.to_vec(), handle));
+        serde_json::to_value(&credential).unwrap()
+    }
+
+    fn get(&mut self, options: &Value) -> Value {
+        let (id, handle) = self.credentials.last().cloned().unwrap();
+        let mut rcr: RequestChallengeResponse = serde_json::from_value(options.clone()).unwrap();
+        rcr.public_key.allow_credentials =
+            serde_json::from_value(json!([{ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(&id) }])).unwrap();
+        let mut assertion = self.key.perform_auth(Url::parse(ORIGIN).unwrap(), rcr.public_key, 60_000).unwrap();
+        assertion.response.user_handle = Some(handle);
+        serde_json::to_value(&assertion).unwrap()
+    }
+}
+
+fn post_with_cookie(uri: &str, token: &str, body: &Value) -> Request<Body> {
+    with_cookie(Method::POST, uri, token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn delete_request(uri: &str, token: &str) -> Request<Body> {
+    with_cookie(Method::DELETE, uri, token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Signs up through the routes; returns the session cookie's token.
+async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
+    let start = send(app, post_json("/auth/passkey/register/start", &json!({ "email": email }))).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = device.create(&start.body["options"]);
+    let body = json!({ "email": email, "challenge_id": start.body["challenge_id"], "response": response });
+    let finish = send(app, post_json("/auth/passkey/register/finish", &body)).await;
+    assert_eq!(finish.status, StatusCode::CREATED, "{}", finish.raw);
+    assert_eq!(finish.body["user"]["email"], email);
+    assert!(finish.body.get("token").is_none(), "the token travels only in the cookie");
+    finish.cookie_token().unwrap()
+}
+
+async fn log_in(app: &Router, device: &mut Device, email: Option<&str>) -> crate::support::Reply {
+    let body = email.map_or_else(|| json!({}), |email| json!({ "email": email }));
+    let start = send(app, post_json("/auth/passkey/login/start", &body)).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = device.get(&start.body["options"]);
+    let body = json!({ "challenge_id": start.body["challenge_id"], "response": response });
+    send(app, post_json("/auth/passkey/login/finish", &body)).await
+}
+
+#[tokio::test]
+async fn sign_up_log_in_add_rename_and_delete_passkeys_over_http() {
+    let app = app().await;
+    let mut laptop = Device::new();
+    let token = sign_up(&app, &mut laptop, "ada@example.com").await;
+    let me = send(&app, get_with_cookie("/auth/user", &token)).await;
+    assert_eq!(me.body["user"]["email"], "ada@example.com");
+
+    let by_email = log_in(&app, &mut laptop, Some("ada@example.com")).await;
+    assert_eq!(by_email.status, StatusCode::OK, "{}", by_email.raw);
+    assert!(by_email.cookie_token().is_some());
+    let usernameless = log_in(&app, &mut laptop, None).await;
+    assert_eq!(usernameless.status, StatusCode::OK, "{}", usernameless.raw);
+    let token = usernameless.cookie_token().unwrap();
+
+    // The only passkey of an account without a password stays.
+    let list = send(&app, get_with_cookie("/auth/passkeys", &token)).await;
+    let first = list.body["passkeys"][0]["id"].as_str().unwrap().to_owned();
+    let refused = send(&app, delete_request(&format!("/auth/passkeys/{first}"), &token)).await;
+    assert_error(&refused, StatusCode::CONFLICT, "last_login_method");
+
+    // Logged in, register/start adds a passkey to this account.
+    let mut phone = Device::new();
+    let start = send(&app, post_with_cookie("/auth/passkey/register/start", &token, &json!({}))).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = phone.create(&start.body["options"]);
+    let body = json!({ "challenge_id": start.body["challenge_id"], "response": response, "name": "Phone" });
+    let added = send(&app, post_with_cookie("/auth/passkey/register/finish", &token, &body)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.raw);
+    assert_eq!(added.body["passkey"]["name"], "Phone");
+
+    let rename = with_cookie(Method::PATCH, &format!("/auth/passkeys/{first}"), &token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "name": "Laptop" }).to_string()))
+        .unwrap();
+    let renamed = send(&app, rename).await;
+    assert_eq!(renamed.body["passkey"]["name"], "Laptop", "{}", renamed.raw);
+
+    let deleted = send(&app, delete_request(&format!("/auth/passkeys/{first}"), &token)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
+    let list = send(&app, get_with_cookie("/auth/passkeys", &token)).await;
+    assert_eq!(list.body["passkeys"].as_array().unwrap().len(), 1);
+    assert_eq!(list.body["passkeys"][0]["name"], "Phone");
+
+    // The removed passkey can't log in; the remaining one can.
+    let removed = log_in(&app, &mut laptop, Some("ada@example.com")).await;
+    assert_error(&removed, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    let removed = log_in(&app, &mut laptop, None).await;
+    assert_error(&removed, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert_eq!(log_in(&app, &mut phone, None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn errors_are_uniform_and_say_nothing_about_accounts() {
+    let app = app().await;
+    sign_up(&app, &mut Device::new(), "ada@example.com").await;
+
+    let known = send(&app, post_json("/auth/passkey/login/start", &json!({ "email": "ada@example.com" }))).await;
+    let unknown = send(&app, post_json("/auth/passkey/login/start", &json!({ "email": "eve@example.com" }))).await;
+    assert_eq!(known.status, unknown.status);
+    let keys = |v: &Value| v["options"]["publicKey"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known.body), keys(&unknown.body));
+    assert_eq!(unknown.body["options"]["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1);
+
+    let bogus = json!({ "challenge_id": "nope", "response": { "id": "x" } });
+    assert_error(
+        &send(&app, post_json("/auth/passkey/login/finish", &bogus)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    let bogus = json!({ "email": "bob@example.com", "challenge_id": "nope", "response": {} });
+    assert_error(
+        &send(&app, post_json("/auth/passkey/register/finish", &bogus)).await,
+        StatusCode::BAD_REQUEST,
+        "passkey_rejected",
+    );
+    let taken = send(&app, post_json("/auth/passkey/register/start", &json!({ "email": "ada@example.com" }))).await;
+    assert_error(&taken, StatusCode::CONFLICT, "email_taken");
+    let missing = send(&app, post_json("/auth/passkey/register/start", &json!({}))).await;
+    assert_error(&missing, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    let anonymous = send(&app, Request::builder().uri("/auth/passkeys").body(Body::empty()).unwrap()).await;
+    assert_error(&anonymous, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn the_routes_are_absent_unless_enabled_and_refused_unless_configured() {
+    let torii = crate::support::torii().await;
+    let plain = crate::support::seed_app(torii.clone(), CookieConfig::development());
+    let reply = send(&plain, post_json("/auth/passkey/login/start", &json!({}))).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+
+    let auth =
+        torii_axum::routes(torii.clone()).with_cookie_config(CookieConfig::development()).with_passkeys().build();
+    let unconfigured: Router = Router::new().nest("/auth", auth).with_state(torii);
+    let reply = send(&unconfigured, post_json("/auth/passkey/login/start", &json!({}))).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+}

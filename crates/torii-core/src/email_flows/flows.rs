@@ -1,0 +1,214 @@
+//! [`EmailFlows`]: the email flows with their mail: magic links, address verification, password reset
+//! and the "password changed" notice.
+
+use std::sync::Arc;
+
+use super::config::EmailConfig;
+use super::delivery::Delivery;
+use super::limiter::RateLimiter;
+use super::mailer::{Mailer, MessageKind};
+use super::templates::render;
+use super::tokens::OtherSessions;
+use crate::email::validate_email;
+use crate::error::ToriiError;
+use crate::id::UserId;
+use crate::session::Session;
+use crate::storage::{MagicLinkStorage, PasswordStorage, TokenPurpose, UserStorage};
+use crate::torii::Torii;
+use crate::user::User;
+
+/// The email flows of one [`Torii`]: it issues the tokens, renders the messages from
+/// [`EmailConfig`] and hands them to a [`Mailer`] in the background.
+///
+/// Requests that take an address (`send_magic_link`, `request_password_reset`) answer the same whether
+/// or not an account has it, and never report delivery failures: mail is sent after they return, tried
+/// a few times, and failures are logged. Each kind of message is limited per account (see
+/// [`EmailConfig::rate_limit`]); requests over the limit are answered alike and send nothing.
+///
+/// Cloning is cheap; clones share the limiter and the delivery queue. Messages are sent from Tokio
+/// tasks, so the sending methods must run within a Tokio runtime (as every Axum handler does).
+pub struct EmailFlows<S> {
+    torii: Arc<Torii<S>>,
+    config: Arc<EmailConfig>,
+    delivery: Delivery,
+    limiter: Arc<RateLimiter>,
+}
+
+impl<S> Clone for EmailFlows<S> {
+    fn clone(&self) -> Self {
+        Self {
+            torii: Arc::clone(&self.torii),
+            config: Arc::clone(&self.config),
+            delivery: self.delivery.clone(),
+            limiter: Arc::clone(&self.limiter),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for EmailFlows<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailFlows").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl<S> EmailFlows<S> {
+    /// Email flows for `torii`, sending through `mailer`.
+    pub fn new(torii: Arc<Torii<S>>, config: EmailConfig, mailer: Arc<dyn Mailer>) -> Self {
+        let limiter = Arc::new(RateLimiter::new(config.rate_limit_max, config.rate_limit_window));
+        let delivery = Delivery::new(mailer, config.send_attempts, config.retry_backoff);
+        Self { torii, config: Arc::new(config), delivery, limiter }
+    }
+
+    /// The coordinator.
+    pub fn torii(&self) -> &Arc<Torii<S>> {
+        &self.torii
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EmailConfig {
+        &self.config
+    }
+
+    /// Waits until every message handed to the mailer so far was sent or given up (for tests, and for
+    /// a graceful shutdown that should not drop mail).
+    pub async fn wait_idle(&self) {
+        self.delivery.wait_idle().await;
+    }
+
+    /// Renders and queues a message, unless the account is over its limit for this kind. Problems are
+    /// logged, never returned: the caller's answer must not depend on them.
+    fn send(&self, kind: MessageKind, to: &str, link: Option<String>, valid_for: chrono::Duration) {
+        match render(&self.config, kind, to, link, valid_for) {
+            Ok(message) => self.delivery.enqueue(message),
+            Err(err) => tracing::error!(kind = kind.as_str(), error = %err, "email not sent: cannot build it"),
+        }
+    }
+
+    fn allow(&self, kind: MessageKind, email: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.limiter.allow(kind, email, now)
+    }
+}
+
+impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
+    /// Emails a sign-in link to `email` when it belongs to an account (or to anyone, with
+    /// [`EmailConfig::create_accounts_on_magic_link`]). The answer is the same either way.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`] for a malformed address (CR/LF included); a storage failure.
+    pub async fn send_magic_link(&self, email: &str) -> Result<(), ToriiError> {
+        let email = validate_email(email)?;
+        let user = self.torii.get_user_by_email(&email).await?;
+        if user.is_none() && !self.config.create_accounts {
+            tracing::debug!("magic link requested for an unknown address; nothing sent");
+            return Ok(());
+        }
+        if !self.allow(MessageKind::MagicLink, &email, self.torii.now()) {
+            return self.over_limit(MessageKind::MagicLink);
+        }
+        let lifetime = self.config.magic_link_lifetime;
+        let token = self.torii.generate_magic_token_for(&email, lifetime).await?;
+        let link = self.config.link(&self.config.magic_link_path, &token.token);
+        self.send(MessageKind::MagicLink, &token.email, Some(link), lifetime);
+        Ok(())
+    }
+
+    /// Redeems a magic link (see [`Torii::verify_magic_token`]), creating the account when configured.
+    ///
+    /// # Errors
+    /// As [`Torii::verify_magic_token`].
+    pub async fn verify_magic_token(
+        &self,
+        token: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+    ) -> Result<(User, Session), ToriiError> {
+        self.torii.verify_magic_token_with(token, user_agent, ip_address, self.config.create_accounts).await
+    }
+
+    /// Emails the user a link that verifies their address. Does nothing for an address that is
+    /// already verified.
+    ///
+    /// # Errors
+    /// [`ToriiError::UserNotFound`]; a storage failure.
+    pub async fn send_verification_email(&self, user_id: &UserId) -> Result<(), ToriiError> {
+        let user = self.torii.get_user(user_id).await?.ok_or(ToriiError::UserNotFound)?;
+        if user.is_email_verified() {
+            return Ok(());
+        }
+        if !self.allow(MessageKind::EmailVerification, &user.email, self.torii.now()) {
+            return self.over_limit(MessageKind::EmailVerification);
+        }
+        let lifetime = self.config.verification_lifetime;
+        let token = self.torii.generate_email_verification_token_for(&user.id, lifetime).await?;
+        let link = self.config.link(&self.config.verify_email_path, &token.token);
+        self.send(MessageKind::EmailVerification, &token.email, Some(link), lifetime);
+        Ok(())
+    }
+
+    /// Redeems an email verification link (see [`Torii::verify_email`]).
+    ///
+    /// # Errors
+    /// As [`Torii::verify_email`].
+    pub async fn verify_email(&self, token: &str) -> Result<User, ToriiError> {
+        self.torii.verify_email(token).await
+    }
+
+    /// Emails a password reset link when `email` belongs to an account. The answer is the same either
+    /// way, and also when the account is over its limit.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`] for a malformed address; a storage failure.
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), ToriiError> {
+        let email = validate_email(email)?;
+        let Some(user) = self.torii.get_user_by_email(&email).await? else {
+            tracing::debug!("password reset requested for an unknown address; nothing sent");
+            return Ok(());
+        };
+        if !self.allow(MessageKind::PasswordReset, &user.email, self.torii.now()) {
+            return self.over_limit(MessageKind::PasswordReset);
+        }
+        let lifetime = self.config.reset_lifetime;
+        let token =
+            self.torii.issue_email_token(TokenPurpose::PasswordReset, &user.email, Some(user.id), lifetime).await?;
+        let link = self.config.link(&self.config.reset_password_path, &token.token);
+        self.send(MessageKind::PasswordReset, &token.email, Some(link), lifetime);
+        Ok(())
+    }
+
+    /// The answer to a request over the limit: the same as any other.
+    fn over_limit(&self, kind: MessageKind) -> Result<(), ToriiError> {
+        tracing::info!(kind = kind.as_str(), "email not sent: the account is over its rate limit");
+        Ok(())
+    }
+}
+
+impl<S: PasswordStorage + MagicLinkStorage> EmailFlows<S> {
+    /// Redeems a reset link and sets the new password (see [`Torii::reset_password`]), then mails the
+    /// "your password was changed" notice.
+    ///
+    /// # Errors
+    /// As [`Torii::reset_password`].
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User, ToriiError> {
+        let user = self.torii.reset_password(token, new_password).await?;
+        self.send(MessageKind::PasswordChanged, &user.email, None, chrono::Duration::zero());
+        Ok(user)
+    }
+
+    /// Changes a logged-in user's password (see [`Torii::change_password`]), then mails the notice.
+    ///
+    /// # Errors
+    /// As [`Torii::change_password`].
+    pub async fn change_password(
+        &self,
+        user_id: &UserId,
+        current_password: &str,
+        new_password: &str,
+        other_sessions: OtherSessions,
+    ) -> Result<u64, ToriiError> {
+        let revoked = self.torii.change_password(user_id, current_password, new_password, other_sessions).await?;
+        if let Some(user) = self.torii.get_user(user_id).await? {
+            self.send(MessageKind::PasswordChanged, &user.email, None, chrono::Duration::zero());
+        }
+        Ok(revoked)
+    }
+}
