@@ -98,8 +98,11 @@ fn bench_sessions(c: &mut Criterion) {
     group.finish();
 
     // Sealed-cookie sessions: the whole session is decrypted and checked from the cookie value.
-    let store = CookieSessionStore::new(&StoreConfig { encryption_key: Some((0..64u8).map(|b| format!("{:02x}", b.wrapping_mul(37).wrapping_add(11))).collect()), ..Default::default() })
-        .expect("store");
+    let store = CookieSessionStore::new(&StoreConfig {
+        encryption_key: Some((0..64u8).map(|b| format!("{:02x}", b.wrapping_mul(37).wrapping_add(11))).collect()),
+        ..Default::default()
+    })
+    .expect("store");
     let mut data = SessionData::new(std::time::Duration::from_secs(3600));
     data.set("user_id", "user_123");
     let sealed = store.seal(&data).expect("seal");
