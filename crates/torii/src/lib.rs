@@ -37,7 +37,7 @@
 //! | `passkey` | no | Passkeys (WebAuthn): passwordless accounts, login with or without an email, passkey management |
 //! | `magic-link` | no | Reserved for email magic links (not released yet; adds nothing today) |
 //! | `postgres` | no | `PostgresRepositoryProvider` and the `postgres` module: PostgreSQL storage through sqlx |
-//! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | Reserved for SeaORM storage (not released yet; adds nothing today) |
+//! | `seaorm`, `seaorm-sqlite`, `seaorm-postgres`, `seaorm-mysql` | no | `SeaORMStorage` and the `seaorm` module: SeaORM storage; the suffixed features pick SQLite, PostgreSQL or MySQL/MariaDB |
 
 pub use torii_core::{
     ChallengeId, ClientContext, Clock, DefaultUserManager, JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata,
@@ -100,6 +100,15 @@ pub mod passkey {
 
 #[cfg(feature = "sqlite")]
 pub use torii_storage_sqlite::SqliteRepositoryProvider;
+
+#[cfg(feature = "seaorm")]
+pub use torii_storage_seaorm::{SeaORMRepositoryProvider, SeaORMStorage};
+
+/// The SeaORM backend crate (SQLite, PostgreSQL, MySQL/MariaDB), for its less common items.
+#[cfg(feature = "seaorm")]
+pub mod seaorm {
+    pub use torii_storage_seaorm::*;
+}
 
 /// The SQLite backend crate, for its less common items.
 #[cfg(feature = "sqlite")]
