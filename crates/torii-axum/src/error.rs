@@ -114,6 +114,10 @@ impl From<ToriiError> for ApiError {
                 Self::unauthenticated()
             }
             ToriiError::UserNotFound => Self::unauthenticated(),
+            // A bad or stale link or token in a request body is the caller's problem, not the server's.
+            ToriiError::InvalidToken(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_token", "This link is invalid or has expired")
+            }
             ToriiError::UserAlreadyExists => {
                 Self::new(StatusCode::CONFLICT, "email_taken", "An account with this email address already exists")
             }

@@ -13,7 +13,7 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use torii_core::email_flows::{EmailFlows, OtherSessions};
 use torii_core::storage::MagicLinkStorage;
-use torii_core::{RepositoryProvider, ToriiError, User};
+use torii_core::{RepositoryProvider, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
@@ -90,16 +90,6 @@ pub(crate) struct ChangedResponse {
     revoked: u64,
 }
 
-/// Token failures are the caller's (a bad or stale link), not the server's.
-fn token_error(err: ToriiError) -> ApiError {
-    match err {
-        ToriiError::InvalidToken(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_token", "This link is invalid or has expired")
-        }
-        other => other.into(),
-    }
-}
-
 /// `POST /magic-link`: 202 whether or not the address has an account.
 async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
@@ -119,8 +109,7 @@ async fn verify_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     headers: HeaderMap,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (user, session) =
-        flows.verify_magic_token(&body.token, client.user_agent, client.ip_address).await.map_err(token_error)?;
+    let (user, session) = flows.verify_magic_token(&body.token, client.user_agent, client.ip_address).await?;
     revoke_previous(&state, &headers).await;
     Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)))
 }
@@ -130,7 +119,7 @@ async fn verify_email<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let user = flows.verify_email(&body.token).await.map_err(token_error)?;
+    let user = flows.verify_email(&body.token).await?;
     Ok(Json(UserResponse { user }))
 }
 
@@ -162,7 +151,7 @@ async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
     client: ClientInfo,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<Response, ApiError> {
-    let user = flows.reset_password(&body.token, &body.new_password).await.map_err(token_error)?;
+    let user = flows.reset_password(&body.token, &body.new_password).await?;
     if !flows.config().logs_in_after_reset() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
