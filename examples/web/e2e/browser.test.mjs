@@ -8,20 +8,12 @@
 // /usr/bin/chromium). playwright-core never downloads a browser; it drives the one installed.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const serverBin =
-  process.env.EXAMPLE_WEB_BIN ??
-  path.join(process.env.CARGO_TARGET_DIR ?? path.join(workspace, 'target'), 'debug', 'example-web');
-const artifactDir = process.env.ARTIFACT_DIR ?? path.join(workspace, 'test-artifacts');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { artifactDir, launchChromium, startServer } from './support.mjs';
 
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'analytical engine 1843';
@@ -32,57 +24,13 @@ let server;
 let baseUrl;
 let browser;
 
-/** Starts the server on a free port; resolves once its start-up log line gives the URL. */
-function startServer(databaseUrl, logPath) {
-  const child = spawn(serverBin, [], {
-    env: { ...process.env, PORT: '0', BIND_ADDR: '127.0.0.1', DATABASE_URL: databaseUrl, RUST_LOG: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logPath);
-  child.stderr.pipe(log, { end: false });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s; see ${logPath}`)), 30_000);
-    timer.unref();
-    exited.then(({ code, signal }) => reject(new Error(`the server exited (${code ?? signal}); see ${logPath}`)));
-    let seen = '';
-    child.stdout.setEncoding('utf8');
-    // Keep reading for the whole run, so the server never blocks on a full pipe.
-    child.stdout.on('data', (chunk) => {
-      log.write(chunk);
-      seen += chunk;
-      const match = /url=(http:\/\/\S+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  return { child, exited, url };
-}
-
 before(async () => {
   mkdirSync(artifactDir, { recursive: true });
   tempDir = mkdtempSync(path.join(tmpdir(), 'torii-example-web-'));
   server = startServer(`sqlite://${tempDir}/example.db?mode=rwc`, path.join(artifactDir, 'browser-example-web.log'));
   const listening = new URL(await server.url);
   baseUrl = `http://localhost:${listening.port}/`;
-  // launch() starts Chromium with a fresh temporary profile (user data dir) and removes it on close.
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      // The machine's network is closed: without these Chromium keeps trying to reach Google.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

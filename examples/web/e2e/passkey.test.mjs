@@ -8,20 +8,12 @@
 // Environment: as browser.test.mjs (EXAMPLE_WEB_BIN, ARTIFACT_DIR, CHROMIUM).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const serverBin =
-  process.env.EXAMPLE_WEB_BIN ??
-  path.join(process.env.CARGO_TARGET_DIR ?? path.join(workspace, 'target'), 'debug', 'example-web');
-const artifactDir = process.env.ARTIFACT_DIR ?? path.join(workspace, 'test-artifacts');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { artifactDir, launchChromium, startServer } from './support.mjs';
 
 const EMAIL = 'grace@example.com';
 const STEP_TIMEOUT_MS = 15_000;
@@ -31,53 +23,13 @@ let server;
 let baseUrl;
 let browser;
 
-/** Starts the server on a free port; resolves to its URL once the start-up log line appears. */
-function startServer(databaseUrl, logPath) {
-  const child = spawn(serverBin, [], {
-    env: { ...process.env, PORT: '0', BIND_ADDR: '127.0.0.1', DATABASE_URL: databaseUrl, RUST_LOG: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logPath);
-  child.stderr.pipe(log, { end: false });
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s; see ${logPath}`)), 30_000);
-    timer.unref();
-    child.once('exit', (code, signal) => reject(new Error(`the server exited (${code ?? signal}); see ${logPath}`)));
-    let seen = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      log.write(chunk);
-      seen += chunk;
-      const match = /url=(http:\/\/\S+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  return { child, url };
-}
-
 before(async () => {
   mkdirSync(artifactDir, { recursive: true });
   tempDir = mkdtempSync(path.join(tmpdir(), 'torii-example-passkey-'));
   server = startServer(`sqlite://${tempDir}/example.db?mode=rwc`, path.join(artifactDir, 'passkey-example-web.log'));
   // localhost, not 127.0.0.1: the relying-party id is "localhost", and an IP address cannot be one.
   baseUrl = `http://localhost:${new URL(await server.url).port}/`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
