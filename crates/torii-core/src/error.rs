@@ -64,6 +64,12 @@ pub enum ToriiError {
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
 
+    /// The email and password are right, but the account's address is not verified yet and the
+    /// coordinator requires it (see [`crate::Torii::require_verified_email`]). Returned only after the
+    /// password was checked, so it tells nothing to someone who does not know the password.
+    #[error("the email address is not verified")]
+    EmailNotVerified,
+
     /// The user already has the maximum number of sessions and the policy refuses more.
     #[error("too many active sessions")]
     SessionLimitReached,

@@ -84,3 +84,8 @@ opaque_id!(
     /// Identifies one passkey ceremony (registration or login) between its start and its completion.
     ChallengeId
 );
+
+opaque_id!(
+    /// Identifies one recorded security event ([`crate::storage::AuditEvent`]).
+    AuditEventId
+);

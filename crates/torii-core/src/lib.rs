@@ -45,7 +45,7 @@ pub mod user;
 pub use async_trait::async_trait;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{PasskeyError, StorageError, StorageResult, ToriiError};
-pub use id::{ChallengeId, SessionId, UserId};
+pub use id::{AuditEventId, ChallengeId, SessionId, UserId};
 pub use jwt::{JwtAlgorithm, JwtClaims, JwtConfig, JwtMetadata, JwtSessionManager, VerificationKey};
 pub use managers::{ClientContext, DefaultUserManager, OpaqueSessionManager, SessionManager, UserManager};
 pub use oauth::{OAuthError, OAuthLinkPolicy, OAuthProvider};

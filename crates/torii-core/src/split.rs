@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::{StorageError, StorageResult};
 use crate::id::{SessionId, UserId};
 use crate::session::SessionRecord;
-use crate::storage::{PasswordStorage, RepositoryProvider, SessionStorage, TokenRevocationStorage, UserStorage};
+use crate::storage::{
+    AuditEvent, AuditLogStorage, PasswordStorage, RateLimitDecision, RateLimitStorage, RepositoryProvider,
+    SessionStorage, TokenRevocationStorage, UserStorage,
+};
 use crate::token::TokenHash;
 use crate::user::{NewUser, User};
 
@@ -154,6 +157,44 @@ impl<U: Send + Sync + 'static, S: TokenRevocationStorage> TokenRevocationStorage
 
     async fn cleanup_revoked_tokens(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
         self.sessions.cleanup_revoked_tokens(now, batch_size).await
+    }
+}
+
+/// Rate-limit counters live with the users: the user storage is a [`RepositoryProvider`], which always
+/// counts, and every instance shares it. (A session store that counts too, such as Redis, can be used
+/// for other limits directly.)
+impl<U: RateLimitStorage, S: Send + Sync + 'static> RateLimitStorage for SplitStorage<U, S> {
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: TimeDelta,
+        max: u32,
+    ) -> StorageResult<RateLimitDecision> {
+        self.users.hit_rate_limit(key, now, window, max).await
+    }
+
+    async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {
+        self.users.reset_rate_limit(key).await
+    }
+
+    async fn cleanup_expired_rate_limits(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
+        self.users.cleanup_expired_rate_limits(now, batch_size).await
+    }
+}
+
+/// The audit log lives with the users: it is a durable record about accounts.
+impl<U: AuditLogStorage, S: Send + Sync + 'static> AuditLogStorage for SplitStorage<U, S> {
+    async fn record_audit_event(&self, event: &AuditEvent) -> StorageResult<()> {
+        self.users.record_audit_event(event).await
+    }
+
+    async fn list_audit_events_for_user(&self, user_id: &UserId, limit: u32) -> StorageResult<Vec<AuditEvent>> {
+        self.users.list_audit_events_for_user(user_id, limit).await
+    }
+
+    async fn delete_audit_events_before(&self, cutoff: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
+        self.users.delete_audit_events_before(cutoff, batch_size).await
     }
 }
 

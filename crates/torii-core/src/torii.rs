@@ -52,6 +52,7 @@ pub struct Torii<S> {
     session_policy: SessionPolicy,
     password_hasher: PasswordHasher,
     password_policy: PasswordPolicy,
+    require_verified_email: bool,
     clock: Arc<dyn Clock>,
     /// Identity providers and the linking policy (see [`crate::oauth`]).
     pub(crate) oauth: crate::oauth::OAuthSettings,
@@ -71,6 +72,7 @@ impl<S> Clone for Torii<S> {
             session_policy: self.session_policy.clone(),
             password_hasher: self.password_hasher.clone(),
             password_policy: self.password_policy.clone(),
+            require_verified_email: self.require_verified_email,
             clock: Arc::clone(&self.clock),
             oauth: self.oauth.clone(),
             #[cfg(feature = "passkey")]
@@ -107,6 +109,7 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
             session_policy: SessionPolicy::default(),
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
+            require_verified_email: false,
             clock,
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
@@ -151,6 +154,7 @@ impl Torii<NoStorage> {
             session_policy: SessionPolicy::default(),
             password_hasher: PasswordHasher::default(),
             password_policy: PasswordPolicy::default(),
+            require_verified_email: false,
             clock: Arc::new(SystemClock),
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
@@ -223,6 +227,21 @@ impl<S> Torii<S> {
     pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
         self.password_policy = policy;
         self
+    }
+
+    /// When on, password login is refused with [`ToriiError::EmailNotVerified`] until the account's
+    /// address is verified (off by default). The refusal comes only after the password was checked, so
+    /// a wrong password still gets [`ToriiError::InvalidCredentials`] and the answer reveals nothing
+    /// about an account to someone who does not know its password. Following a magic link or a
+    /// password reset link proves the address too, and marks it verified.
+    pub fn require_verified_email(mut self, on: bool) -> Self {
+        self.require_verified_email = on;
+        self
+    }
+
+    /// Whether password login requires a verified address (see [`Torii::require_verified_email`]).
+    pub fn requires_verified_email(&self) -> bool {
+        self.require_verified_email
     }
 
     /// Sets the password hasher (for example with stronger Argon2id parameters; existing hashes are
@@ -429,7 +448,8 @@ impl<S: PasswordStorage> Torii<S> {
     /// configured, it is replaced after the successful check.
     ///
     /// # Errors
-    /// [`ToriiError::InvalidCredentials`], or a storage failure.
+    /// [`ToriiError::InvalidCredentials`]; [`ToriiError::EmailNotVerified`] for the right password of an
+    /// unverified account when [`Torii::require_verified_email`] is on; a storage failure.
     pub async fn login_user_with_password(
         &self,
         email: &str,
@@ -438,6 +458,10 @@ impl<S: PasswordStorage> Torii<S> {
         ip_address: Option<String>,
     ) -> Result<(User, Session), ToriiError> {
         let user = self.verify_password_login(email, password).await?;
+        if self.require_verified_email && !user.is_email_verified() {
+            tracing::info!(user_id = %user.id, "password login refused: the email address is not verified");
+            return Err(ToriiError::EmailNotVerified);
+        }
         let session = self.session_service.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "password login succeeded");
         Ok((user, session))

@@ -2,8 +2,8 @@
 //!
 //! [`PostgresRepositoryProvider`] implements the storage traits of `torii-core` that the SQLite backend
 //! implements: users, passwords, sessions, OAuth accounts and flow state, passkeys, one-time email
-//! tokens, refresh tokens (rotation with reuse detection), and the revocation of stateless (JWT)
-//! sessions. It is also a [`SessionStore`](torii_core::session_store::SessionStore) for the
+//! tokens, refresh tokens (rotation with reuse detection), the revocation of stateless (JWT)
+//! sessions, rate-limit counters and the audit log. It is also a [`SessionStore`](torii_core::session_store::SessionStore) for the
 //! application's key/value session data (table `session_data`).
 //!
 //! The example is compiled but not run (`no_run`): it needs a PostgreSQL server, which documentation
@@ -55,6 +55,7 @@
 //! `pg_terminate_backend`) fails at once. The pool tests idle connections before handing them out and
 //! opens new ones as needed, so service resumes by itself once the server is back.
 
+mod audit;
 mod connect;
 mod error;
 mod magic_link;
@@ -62,6 +63,7 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod rate_limit;
 mod refresh;
 mod revocation;
 mod session;

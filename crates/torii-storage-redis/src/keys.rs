@@ -6,7 +6,8 @@
 //!
 //! Every variable part is the last component of its key or sits between two fixed components, and no
 //! fixed part is a prefix of another (`session:` / `session_id:` / `sessions:`, `revoked:` /
-//! `revoked_tokens:`), so distinct ids can never name the same key, whatever characters they contain.
+//! `revoked_tokens:`, `rate_limit:` / `rate_limits:`), so distinct ids can never name the same key,
+//! whatever characters they contain.
 
 use std::sync::Arc;
 
@@ -63,6 +64,16 @@ impl Keys {
         format!("{}not_before:{}", self.prefix, user_id.as_str())
     }
 
+    /// The counter of a rate-limit key (by the key's hash): its current window and hits.
+    pub(crate) fn rate_limit(&self, key_hash: &str) -> String {
+        format!("{}rate_limit:{key_hash}", self.prefix)
+    }
+
+    /// The sorted set of rate-limit key hashes, scored by the end of their current window.
+    pub(crate) fn rate_limits_by_expiry(&self) -> String {
+        format!("{}rate_limits:by_expiry", self.prefix)
+    }
+
     /// The application's key/value session data stored under `id`.
     pub(crate) fn data(&self, id: &str) -> String {
         format!("{}data:{id}", self.prefix)
@@ -85,6 +96,8 @@ mod tests {
         assert_eq!(keys.revoked_by_expiry(), "torii:revoked_tokens:by_expiry");
         assert_eq!(keys.not_before(&UserId::new("u1")), "torii:not_before:u1");
         assert_eq!(keys.data("visitor-1"), "torii:data:visitor-1");
+        assert_eq!(keys.rate_limit("ab12"), "torii:rate_limit:ab12");
+        assert_eq!(keys.rate_limits_by_expiry(), "torii:rate_limits:by_expiry");
     }
 
     #[test]

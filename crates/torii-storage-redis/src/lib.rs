@@ -1,8 +1,9 @@
 //! Redis storage for Torii's sessions and JWT revocation data, built on the
 //! [`redis`](https://docs.rs/redis) crate.
 //!
-//! [`RedisSessionStorage`] implements [`SessionStorage`](torii_core::storage::SessionStorage) and
-//! [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage), and is a
+//! [`RedisSessionStorage`] implements [`SessionStorage`](torii_core::storage::SessionStorage),
+//! [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage) and
+//! [`RateLimitStorage`](torii_core::storage::RateLimitStorage) (counters every instance shares), and is a
 //! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
 //! data. Users and their credentials stay in a SQL storage; `Torii::with_storages` combines the two, so
 //! every instance of an application sees the same sessions and a logout on one instance is seen by all
@@ -51,6 +52,8 @@
 //! | `{prefix}revoked_tokens:by_expiry` | sorted set | denylisted JWT ids scored by `expires_at`: batched cleanup |
 //! | `{prefix}not_before:{user_id}` | string | the user's "not before" time; only ever moves forward |
 //! | `{prefix}data:{id}` | string | the application's key/value session data under `id` (JSON), expiring at the data's expiry |
+//! | `{prefix}rate_limit:{key_hash}` | hash | a rate-limit key's current window: `start`, `resets_at` (µs) and `hits`; keyed by the SHA-256 of the key |
+//! | `{prefix}rate_limits:by_expiry` | sorted set | rate-limit key hashes scored by the end of their window: batched cleanup |
 //!
 //! Sessions are keyed by the SHA-256 of their token ([`torii_core::TokenHash`]): the token itself never
 //! reaches Redis. Token hashes are still lookup keys of live sessions, so this crate never logs them and
@@ -70,6 +73,9 @@
 //!   verification leeway, so a revoked token is never accepted again while it could still verify.
 //! - "not before" times do not expire (one small key per user who logged out everywhere), like the SQL
 //!   backends' rows.
+//! - a rate-limit counter expires five minutes after the end of its window (counted from Torii's `now`,
+//!   like sessions). A key keeps one counter, for its latest window: a hit whose `now` falls in an
+//!   earlier window than the stored one (a clock behind another instance's) counts in the stored one.
 //! - application session data ([`SessionStore`](torii_core::session_store::SessionStore), which reads
 //!   the system clock rather than taking a `now`) expires in Redis at the data's own expiry
 //!   (`PXAT`), and loads also compare that expiry with the current time. Redis removes expired data by
@@ -106,6 +112,7 @@
 mod codec;
 mod error;
 mod keys;
+mod rate_limit;
 mod revocation;
 mod scripts;
 mod session;

@@ -44,3 +44,9 @@ pub(crate) static CLEANUP_REVOKED: LazyLock<Script> =
 
 pub(crate) static REVOKE_ALL_BEFORE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/revoke_all_before.lua")));
+
+pub(crate) static HIT_RATE_LIMIT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/hit_rate_limit.lua")));
+
+pub(crate) static CLEANUP_RATE_LIMITS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/cleanup_rate_limits.lua")));

@@ -28,8 +28,9 @@ const RECONNECT_RETRIES: usize = 2;
 
 /// Torii sessions and JWT revocation data in Redis.
 ///
-/// Implements [`SessionStorage`](torii_core::storage::SessionStorage) and
-/// [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage), and
+/// Implements [`SessionStorage`](torii_core::storage::SessionStorage),
+/// [`TokenRevocationStorage`](torii_core::storage::TokenRevocationStorage) and
+/// [`RateLimitStorage`](torii_core::storage::RateLimitStorage), and
 /// [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
 /// data; users stay in a SQL storage, combined with this one by `Torii::with_storages` (see the
 /// [crate docs](crate) for the data layout). Cloning is cheap: clones share one multiplexed

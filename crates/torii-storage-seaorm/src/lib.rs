@@ -2,8 +2,8 @@
 //! MySQL/MariaDB.
 //!
 //! [`SeaORMRepositoryProvider`] implements every storage trait of `torii-core`: users, passwords,
-//! sessions, OAuth accounts and flow state, passkeys, one-time email tokens, refresh tokens, and the
-//! revocation lists of stateless (JWT) sessions; it is also a
+//! sessions, OAuth accounts and flow state, passkeys, one-time email tokens, refresh tokens, the
+//! revocation lists of stateless (JWT) sessions, rate-limit counters and the audit log; it is also a
 //! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
 //! data (table `session_data`). It behaves like `torii-storage-sqlite` on every database, and passes the
 //! same conformance suite on all three.
@@ -77,6 +77,7 @@
 //! server (or a deadlock) is [`StorageError::Unavailable`](torii_core::StorageError::Unavailable), and
 //! anything else keeps the driver's error as its source. Messages never contain SQL or values.
 
+mod audit;
 mod connect;
 mod db;
 pub mod entity;
@@ -87,6 +88,7 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod rate_limit;
 mod refresh;
 mod revocation;
 mod session;

@@ -1,7 +1,8 @@
 //! SQLite storage for Torii, built on [sqlx](https://docs.rs/sqlx).
 //!
 //! [`SqliteRepositoryProvider`] implements every storage trait of `torii-core`: users, passwords,
-//! sessions, OAuth accounts and flow state, passkeys, and one-time email tokens. It is also a
+//! sessions, OAuth accounts and flow state, passkeys, one-time email tokens, refresh tokens, the
+//! revocation lists of stateless (JWT) sessions, rate-limit counters and the audit log. It is also a
 //! [`SessionStore`](torii_core::session_store::SessionStore) for the application's key/value session
 //! data (table `session_data`).
 //!
@@ -46,6 +47,7 @@
 //! on. ([`torii_core::storage::UserStorage::delete_user`] also deletes the dependent rows itself, so
 //! deleting a user stays complete either way, and `migrate` logs a warning when the pragma is off.)
 
+mod audit;
 mod connect;
 mod error;
 mod magic_link;
@@ -53,6 +55,7 @@ mod oauth;
 mod passkey;
 mod password;
 mod provider;
+mod rate_limit;
 mod refresh;
 mod revocation;
 mod session;

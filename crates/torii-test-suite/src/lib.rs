@@ -13,9 +13,11 @@
 //! | [`oauth`]        | `UserStorage + OAuthStorage`            | [`oauth_storage_tests!`]      |
 //! | [`passkeys`]     | `UserStorage + PasskeyStorage`          | [`passkey_storage_tests!`]    |
 //! | [`magic_links`]  | `UserStorage + MagicLinkStorage`        | [`magic_link_storage_tests!`] |
+//! | [`rate_limits`]  | `RateLimitStorage`                      | [`rate_limit_storage_tests!`] |
+//! | [`audit`]        | `AuditLogStorage`                       | [`audit_log_storage_tests!`]  |
 //! | [`session_data`] | `SessionStore` (application session data) | [`session_data_store_tests!`] |
 //!
-//! [`all_storage_tests!`] stamps out the first six groups inside a module named `conformance`.
+//! [`all_storage_tests!`] stamps out the first eight groups inside a module named `conformance`.
 //!
 //! # Using it from a backend
 //!
@@ -62,12 +64,14 @@
 // workspace's "no unwrap/expect/panic in library code" rule does not apply here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod audit;
 pub mod fixtures;
 mod macros;
 pub mod magic_links;
 pub mod oauth;
 pub mod passkeys;
 pub mod passwords;
+pub mod rate_limits;
 pub mod refresh;
 pub mod revocation;
 pub mod session_data;

@@ -183,6 +183,44 @@ macro_rules! magic_link_storage_tests {
     };
 }
 
+/// One test per check in [`rate_limits`](crate::rate_limits), in a module `rate_limits`, for a factory
+/// returning `Option<B>` where `B: RateLimitStorage`.
+#[macro_export]
+macro_rules! rate_limit_storage_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            rate_limits,
+            [
+                counts_up_to_max_then_refuses,
+                new_window_resets,
+                keys_are_independent,
+                concurrent_hits_allow_exactly_max,
+                reset_forgets_the_key,
+                cleanup_removes_expired_counters_in_batches,
+            ]
+        );
+    };
+}
+
+/// One test per check in [`audit`](crate::audit), in a module `audit`, for a factory returning
+/// `Option<B>` where `B: AuditLogStorage`.
+#[macro_export]
+macro_rules! audit_log_storage_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            audit,
+            [
+                event_round_trips,
+                text_round_trips_exactly,
+                list_is_newest_first_limited_and_per_user,
+                delete_before_cutoff_in_batches,
+            ]
+        );
+    };
+}
+
 /// One test per check in [`refresh`](crate::refresh), in a module `refresh`, for a factory returning
 /// `Option<B>` where `B: UserStorage + RefreshTokenStorage`.
 #[macro_export]
@@ -263,6 +301,8 @@ macro_rules! all_storage_tests {
             $crate::oauth_storage_tests!($factory);
             $crate::passkey_storage_tests!($factory);
             $crate::magic_link_storage_tests!($factory);
+            $crate::rate_limit_storage_tests!($factory);
+            $crate::audit_log_storage_tests!($factory);
         }
     };
 }
@@ -284,6 +324,8 @@ mod tests {
             ("revocation", include_str!("revocation.rs")),
             ("refresh", include_str!("refresh.rs")),
             ("session_data", include_str!("session_data.rs")),
+            ("rate_limits", include_str!("rate_limits.rs")),
+            ("audit", include_str!("audit.rs")),
         ];
         for (module, source) in modules {
             let group = macros

@@ -39,6 +39,7 @@ pub struct EmailConfig {
     pub(super) reset_lifetime: Duration,
     pub(super) create_accounts: bool,
     pub(super) login_after_reset: bool,
+    pub(super) verify_on_register: bool,
     pub(super) rate_limit_max: u32,
     pub(super) rate_limit_window: Duration,
     pub(super) send_attempts: u32,
@@ -73,6 +74,7 @@ impl EmailConfig {
             reset_lifetime: DEFAULT_RESET_LIFETIME,
             create_accounts: false,
             login_after_reset: false,
+            verify_on_register: true,
             rate_limit_max: 3,
             rate_limit_window: Duration::minutes(15),
             send_attempts: 4,
@@ -131,6 +133,14 @@ impl EmailConfig {
         self
     }
 
+    /// When on (the default), registering through [`super::EmailFlows::register_user_with_password`]
+    /// or the `POST /register` route of `torii-axum` mails the new account a link that verifies its
+    /// address. The mail is sent in the background: the registration's answer never depends on it.
+    pub fn send_verification_on_register(mut self, on: bool) -> Self {
+        self.verify_on_register = on;
+        self
+    }
+
     /// At most `max` messages of each kind per account within `window` (default 3 per 15 minutes);
     /// requests beyond it are answered like the others but send nothing.
     pub fn rate_limit(mut self, max: u32, window: Duration) -> Self {
@@ -180,6 +190,11 @@ impl EmailConfig {
     /// Whether a password reset also logs the user in.
     pub fn logs_in_after_reset(&self) -> bool {
         self.login_after_reset
+    }
+
+    /// Whether a new account is mailed a verification link.
+    pub fn sends_verification_on_register(&self) -> bool {
+        self.verify_on_register
     }
 
     /// The link to `path` carrying `token` (tokens are base64url, so they need no escaping).

@@ -13,7 +13,7 @@ use crate::email::validate_email;
 use crate::error::ToriiError;
 use crate::id::UserId;
 use crate::session::Session;
-use crate::storage::{MagicLinkStorage, PasswordStorage, TokenPurpose, UserStorage};
+use crate::storage::{MagicLinkStorage, PasswordStorage, RateLimitStorage, TokenPurpose, UserStorage};
 use crate::torii::Torii;
 use crate::user::User;
 
@@ -23,7 +23,9 @@ use crate::user::User;
 /// Requests that take an address (`send_magic_link`, `request_password_reset`) answer the same whether
 /// or not an account has it, and never report delivery failures: mail is sent after they return, tried
 /// a few times, and failures are logged. Each kind of message is limited per account (see
-/// [`EmailConfig::rate_limit`]); requests over the limit are answered alike and send nothing.
+/// [`EmailConfig::rate_limit`]); requests over the limit are answered alike and send nothing. The limit
+/// is counted in the storage ([`RateLimitStorage`]), so it holds across every instance of the application
+/// that shares it.
 ///
 /// Cloning is cheap; clones share the limiter and the delivery queue. Messages are sent from Tokio
 /// tasks, so the sending methods must run within a Tokio runtime (as every Axum handler does).
@@ -51,14 +53,17 @@ impl<S> std::fmt::Debug for EmailFlows<S> {
     }
 }
 
-impl<S> EmailFlows<S> {
-    /// Email flows for `torii`, sending through `mailer`.
+impl<S: RateLimitStorage> EmailFlows<S> {
+    /// Email flows for `torii`, sending through `mailer`, with the per-account mail limit counted in
+    /// `torii`'s storage.
     pub fn new(torii: Arc<Torii<S>>, config: EmailConfig, mailer: Arc<dyn Mailer>) -> Self {
-        let limiter = Arc::new(RateLimiter::new(config.rate_limit_max, config.rate_limit_window));
+        let limiter = Arc::new(RateLimiter::new(&torii, config.rate_limit_max, config.rate_limit_window));
         let delivery = Delivery::new(mailer, config.send_attempts, config.retry_backoff);
         Self { torii, config: Arc::new(config), delivery, limiter }
     }
+}
 
+impl<S> EmailFlows<S> {
     /// The coordinator.
     pub fn torii(&self) -> &Arc<Torii<S>> {
         &self.torii
@@ -84,8 +89,14 @@ impl<S> EmailFlows<S> {
         }
     }
 
-    fn allow(&self, kind: MessageKind, email: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
-        self.limiter.allow(kind, email, now)
+    /// Counts a message against the account's limit; false when it is over.
+    async fn allow(
+        &self,
+        kind: MessageKind,
+        email: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, ToriiError> {
+        Ok(self.limiter.allow(kind, email, now).await?)
     }
 }
 
@@ -102,7 +113,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             tracing::debug!("magic link requested for an unknown address; nothing sent");
             return Ok(());
         }
-        if !self.allow(MessageKind::MagicLink, &email, self.torii.now()) {
+        if !self.allow(MessageKind::MagicLink, &email, self.torii.now()).await? {
             return self.over_limit(MessageKind::MagicLink);
         }
         let lifetime = self.config.magic_link_lifetime;
@@ -135,7 +146,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
         if user.is_email_verified() {
             return Ok(());
         }
-        if !self.allow(MessageKind::EmailVerification, &user.email, self.torii.now()) {
+        if !self.allow(MessageKind::EmailVerification, &user.email, self.torii.now()).await? {
             return self.over_limit(MessageKind::EmailVerification);
         }
         let lifetime = self.config.verification_lifetime;
@@ -143,6 +154,21 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
         let link = self.config.link(&self.config.verify_email_path, &token.token);
         self.send(MessageKind::EmailVerification, &token.email, Some(link), lifetime);
         Ok(())
+    }
+
+    /// What a new account gets by mail: a link that verifies its address, when
+    /// [`EmailConfig::send_verification_on_register`] is on (the default). Call it after creating an
+    /// account some other way than [`EmailFlows::register_user_with_password`].
+    ///
+    /// It never fails: the registration already happened, so a storage or mail problem is logged (and
+    /// delivery retried) rather than returned. The user can ask for another link later.
+    pub async fn after_registration(&self, user_id: &UserId) {
+        if !self.config.verify_on_register {
+            return;
+        }
+        if let Err(err) = self.send_verification_email(user_id).await {
+            tracing::warn!(%user_id, error = %err, "verification email for a new account not sent");
+        }
     }
 
     /// Redeems an email verification link (see [`Torii::verify_email`]).
@@ -164,7 +190,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             tracing::debug!("password reset requested for an unknown address; nothing sent");
             return Ok(());
         };
-        if !self.allow(MessageKind::PasswordReset, &user.email, self.torii.now()) {
+        if !self.allow(MessageKind::PasswordReset, &user.email, self.torii.now()).await? {
             return self.over_limit(MessageKind::PasswordReset);
         }
         let lifetime = self.config.reset_lifetime;
@@ -183,6 +209,18 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
 }
 
 impl<S: PasswordStorage + MagicLinkStorage> EmailFlows<S> {
+    /// Registers a user with an email address and password (see [`Torii::register_user_with_password`]),
+    /// then mails the verification link (see [`EmailFlows::after_registration`]). The result is the
+    /// registration's alone: mail problems are logged, never returned.
+    ///
+    /// # Errors
+    /// As [`Torii::register_user_with_password`].
+    pub async fn register_user_with_password(&self, email: &str, password: &str) -> Result<User, ToriiError> {
+        let user = self.torii.register_user_with_password(email, password).await?;
+        self.after_registration(&user.id).await;
+        Ok(user)
+    }
+
     /// Redeems a reset link and sets the new password (see [`Torii::reset_password`]), then mails the
     /// "your password was changed" notice.
     ///

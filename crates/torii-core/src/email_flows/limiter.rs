@@ -1,55 +1,65 @@
 //! A per-account limit on outgoing mail, so the "forgot password" and "email me a link" forms cannot be
 //! used to flood someone's inbox.
 //!
-//! It counts in memory, per process: with several instances behind a load balancer each allows the
-//! configured number, which still bounds the flood. Times come from Torii's clock, so tests move them
-//! with `ManualClock`.
+//! It counts in storage ([`RateLimitStorage`]), under one key per kind of message and normalised address,
+//! so every instance of the application behind a load balancer shares one budget per account. Windows
+//! are the storage's fixed windows aligned to the epoch. Times come from Torii's clock, so tests move
+//! them with `ManualClock`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::email::normalize_email;
-
 use super::mailer::MessageKind;
+use crate::email::normalize_email;
+use crate::error::StorageResult;
+use crate::storage::{RateLimitDecision, RateLimitStorage};
+use crate::torii::Torii;
 
-/// Above this many tracked addresses, entries whose window has passed are dropped, so the map cannot
-/// grow without bound under a flood of distinct addresses.
-const PRUNE_ABOVE: usize = 10_000;
+/// A pending hit on the storage's counter.
+type HitFuture = Pin<Box<dyn Future<Output = StorageResult<RateLimitDecision>> + Send>>;
 
-/// Send times per (kind, normalised address), oldest first.
-type SendLog = HashMap<(MessageKind, String), VecDeque<DateTime<Utc>>>;
+/// Counts one hit on a key at a time, in a window, against a maximum.
+type HitFn = dyn Fn(String, DateTime<Utc>, Duration, u32) -> HitFuture + Send + Sync;
 
-#[derive(Debug)]
 pub(super) struct RateLimiter {
     max: u32,
     window: Duration,
-    sent: Mutex<SendLog>,
+    // The storage's counter, type-erased: only `EmailFlows::new` needs to know that the storage counts,
+    // so the flows' other methods (and the code generic over them) carry no extra bound. One boxed
+    // future per mail sent costs nothing next to the mail.
+    hit: Box<HitFn>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("max", &self.max).field("window", &self.window).finish_non_exhaustive()
+    }
+}
+
+/// The counter's key for a message of `kind` to `email`: one budget per kind and account, whatever the
+/// case or surrounding spaces of the address.
+pub(super) fn key(kind: MessageKind, email: &str) -> String {
+    format!("email_flows:{}:{}", kind.as_str(), normalize_email(email))
 }
 
 impl RateLimiter {
-    pub(super) fn new(max: u32, window: Duration) -> Self {
-        Self { max, window, sent: Mutex::new(HashMap::new()) }
+    pub(super) fn new<S: RateLimitStorage>(torii: &Torii<S>, max: u32, window: Duration) -> Self {
+        let storage = Arc::clone(torii.storage());
+        let hit = move |key: String, now: DateTime<Utc>, window: Duration, max: u32| -> HitFuture {
+            let storage = Arc::clone(&storage);
+            Box::pin(async move { storage.hit_rate_limit(&key, now, window, max).await })
+        };
+        Self { max, window, hit: Box::new(hit) }
     }
 
-    /// Records a message of `kind` to `email` at `now` and returns true, or returns false (recording
-    /// nothing) when the address already had `max` such messages within the window.
-    pub(super) fn allow(&self, kind: MessageKind, email: &str, now: DateTime<Utc>) -> bool {
-        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let since = now - self.window;
-        if sent.len() > PRUNE_ABOVE {
-            sent.retain(|_, times| times.back().is_some_and(|t| *t > since));
-        }
-        let times = sent.entry((kind, normalize_email(email))).or_default();
-        while times.front().is_some_and(|t| *t <= since) {
-            times.pop_front();
-        }
-        if times.len() >= self.max as usize {
-            return false;
-        }
-        times.push_back(now);
-        true
+    /// Counts a message of `kind` to `email` at `now` and says whether it may be sent: false when the
+    /// address already had `max` such messages in the current window.
+    pub(super) async fn allow(&self, kind: MessageKind, email: &str, now: DateTime<Utc>) -> StorageResult<bool> {
+        let decision = (self.hit)(key(kind, email), now, self.window, self.max).await?;
+        Ok(decision.allowed)
     }
 }
 
@@ -58,17 +68,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allows_max_per_window_per_account_and_kind() {
-        let limiter = RateLimiter::new(2, Duration::minutes(15));
-        let t0 = DateTime::<Utc>::UNIX_EPOCH;
-        assert!(limiter.allow(MessageKind::PasswordReset, "a@example.com", t0));
-        assert!(limiter.allow(MessageKind::PasswordReset, "A@Example.com", t0 + Duration::minutes(1)));
-        assert!(!limiter.allow(MessageKind::PasswordReset, "a@example.com", t0 + Duration::minutes(2)));
-        // Other accounts and other kinds have their own budget.
-        assert!(limiter.allow(MessageKind::PasswordReset, "b@example.com", t0 + Duration::minutes(2)));
-        assert!(limiter.allow(MessageKind::MagicLink, "a@example.com", t0 + Duration::minutes(2)));
-        // Once the first send leaves the window, one more is allowed.
-        assert!(limiter.allow(MessageKind::PasswordReset, "a@example.com", t0 + Duration::minutes(15)));
-        assert!(!limiter.allow(MessageKind::PasswordReset, "a@example.com", t0 + Duration::minutes(15)));
+    fn one_key_per_kind_and_normalised_address() {
+        let reset = key(MessageKind::PasswordReset, "a@example.com");
+        assert_eq!(reset, key(MessageKind::PasswordReset, "  A@Example.COM "));
+        assert_ne!(reset, key(MessageKind::PasswordReset, "b@example.com"));
+        assert_ne!(reset, key(MessageKind::MagicLink, "a@example.com"));
+        assert_eq!(reset, "email_flows:password_reset:a@example.com");
     }
 }

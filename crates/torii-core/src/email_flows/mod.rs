@@ -9,7 +9,7 @@
 //!   yourself.
 //! - [`EmailFlows`] adds the mail: templates ([`templates`]), links built from the configured base URL
 //!   ([`EmailConfig`]), background delivery with retries through a [`Mailer`], and a per-account rate
-//!   limit.
+//!   limit counted in storage ([`crate::storage::RateLimitStorage`]), shared by every instance.
 //!
 //! Every token is 256 bits from the OS CSPRNG, stored only as its SHA-256, bound to its purpose (a reset
 //! token cannot log anyone in or verify an address), single use (redemption is one atomic storage
@@ -17,7 +17,10 @@
 //!
 //! ```
 //! # async fn demo<S>(torii: std::sync::Arc<torii_core::Torii<S>>) -> Result<(), torii_core::ToriiError>
-//! # where S: torii_core::storage::PasswordStorage + torii_core::storage::MagicLinkStorage {
+//! # where
+//! #     S: torii_core::storage::PasswordStorage + torii_core::storage::MagicLinkStorage
+//! #         + torii_core::storage::RateLimitStorage,
+//! # {
 //! use std::sync::Arc;
 //! use torii_core::email_flows::{EmailConfig, EmailFlows, OutboxMailer};
 //!

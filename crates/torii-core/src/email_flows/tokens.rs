@@ -275,6 +275,7 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
 impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
     /// Redeems a password reset token and sets the new password (the policy is enforced). Every session
     /// of the user is revoked and every other outstanding reset token voided. The user is not logged in.
+    /// Following the link proves the address, so it is marked verified.
     ///
     /// A password the policy refuses outright is refused before the token is used, so the link keeps
     /// working; one refused only because it equals the address is refused after it, so a new link is
@@ -287,6 +288,8 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
         let record = self.consume_email_token(token, TokenPurpose::PasswordReset).await?.ok_or(INVALID_LINK)?;
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
         self.set_user_password(&user.id, new_password).await?;
+        // The link reached the address, which proves it as well as a verification link would.
+        let user = self.mark_verified(user).await?;
         let revoked = self.delete_sessions_for_user(&user.id).await?;
         self.storage().invalidate_tokens(&user.email, TokenPurpose::PasswordReset, self.now()).await?;
         tracing::info!(user_id = %user.id, revoked, "password reset");

@@ -43,7 +43,8 @@ async fn concurrent_migrations_from_several_instances_all_succeed() {
             (20_260_101_000_002, true),
             (20_260_101_000_003, true),
             (20_260_101_000_004, true),
-            (20_260_101_000_005, true)
+            (20_260_101_000_005, true),
+            (20_260_101_000_006, true)
         ]
     );
     db.migrate().await.unwrap();
@@ -70,8 +71,8 @@ async fn failed_migration_is_reported_and_releases_its_lock() {
     db.create_user(&new_user(&unique_email("recovered"))).await.unwrap();
 }
 
-/// The documented column types: times are `timestamptz`, the signature counter `bigint`, flags
-/// `boolean`, everything else `text`.
+/// The documented column types: times are `timestamptz`, counters (the passkey signature counter,
+/// rate-limit hits) `bigint`, flags `boolean`, everything else `text`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn columns_have_postgres_types() {
     let Some(database) = TestDatabase::create().await else { return };
@@ -83,11 +84,11 @@ async fn columns_have_postgres_types() {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(columns.len(), 73, "{columns:?}");
+    assert_eq!(columns.len(), 84, "{columns:?}");
     for (table, column, data_type) in columns {
-        let expected = if column.ends_with("_at") || column == "not_before" {
+        let expected = if column.ends_with("_at") || column == "not_before" || column == "window_start" {
             "timestamp with time zone"
-        } else if column == "sign_count" {
+        } else if column == "sign_count" || column == "hits" {
             "bigint"
         } else if column.starts_with("backup_") {
             "boolean"

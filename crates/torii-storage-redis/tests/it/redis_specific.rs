@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 use redis::AsyncCommands as _;
-use torii_core::storage::{SessionStorage as _, TokenRevocationStorage as _};
+use torii_core::storage::{RateLimitStorage as _, SessionStorage as _, TokenRevocationStorage as _};
 use torii_core::{SessionId, SessionRecord, SessionToken, StorageError, UserId};
 use torii_storage_redis::RedisSessionStorage;
 use torii_test_suite::fixtures::{at_micros, now};
@@ -251,4 +251,28 @@ async fn session_data_is_one_key_that_expires_with_the_data() {
 
     storage.delete("visitor-1").await.unwrap();
     assert!(keys_under(&redis_url(), storage.key_prefix()).unwrap().is_empty());
+}
+
+/// Rate-limit keys (email addresses, here) never reach Redis, only their hashes; the counter has a
+/// safety-net expiry; a reset and a cleanup leave no key behind.
+#[tokio::test]
+async fn rate_limit_keys_are_hashed_and_leave_nothing_behind() {
+    let Some((storage, _cleanup)) = redis().await else { return };
+    let mut connection = storage.connection().clone();
+    let now = now();
+    let window = TimeDelta::minutes(15);
+    storage.hit_rate_limit("mail:ada@example.com", now, window, 3).await.unwrap();
+    storage.hit_rate_limit("mail:bob@example.com", now - TimeDelta::hours(1), window, 3).await.unwrap();
+    let stored = everything_stored(&storage).await;
+    assert!(!stored.iter().any(|text| text.contains("example.com")), "keys must be stored hashed: {stored:?}");
+    let counter =
+        format!("{}rate_limit:{}", storage.key_prefix(), torii_core::TokenHash::of("mail:ada@example.com").as_str());
+    let ttl: i64 = connection.pttl(&counter).await.unwrap();
+    let most = (window + TimeDelta::minutes(5)).num_milliseconds();
+    assert!(ttl > 0 && ttl <= most, "the counter expires after its window (ttl {ttl} ms)");
+
+    storage.reset_rate_limit("mail:ada@example.com").await.unwrap();
+    assert_eq!(storage.cleanup_expired_rate_limits(now, 10).await.unwrap(), 1, "Bob's window has ended");
+    let left = keys_under(&redis_url(), storage.key_prefix()).unwrap();
+    assert!(left.is_empty(), "keys left behind: {left:?}");
 }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use redis::Commands as _;
 use torii_core::session_store::{self, SessionData, SessionStore};
-use torii_core::storage::{SessionStorage, TokenRevocationStorage};
+use torii_core::storage::{RateLimitDecision, RateLimitStorage, SessionStorage, TokenRevocationStorage};
 use torii_core::{SessionId, SessionRecord, SplitStorage, StorageResult, TokenHash, UserId};
 use torii_storage_redis::RedisSessionStorage;
 use torii_storage_sqlite::SqliteRepositoryProvider;
@@ -140,6 +140,11 @@ pub async fn session_data_backend() -> Option<TestRedis> {
     revocation_backend().await
 }
 
+/// The conformance factory for rate-limit counters: the Redis storage alone, under the test's own prefix.
+pub async fn rate_limit_backend() -> Option<TestRedis> {
+    revocation_backend().await
+}
+
 /// The application's key/value session data: a trait object trait, so delegated with `async_trait`.
 #[torii_core::async_trait]
 impl SessionStore for TestRedis {
@@ -222,5 +227,25 @@ impl TokenRevocationStorage for TestRedis {
 
     async fn cleanup_revoked_tokens(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
         self.storage.cleanup_revoked_tokens(now, batch_size).await
+    }
+}
+
+impl RateLimitStorage for TestRedis {
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: TimeDelta,
+        max: u32,
+    ) -> StorageResult<RateLimitDecision> {
+        self.storage.hit_rate_limit(key, now, window, max).await
+    }
+
+    async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {
+        self.storage.reset_rate_limit(key).await
+    }
+
+    async fn cleanup_expired_rate_limits(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
+        self.storage.cleanup_expired_rate_limits(now, batch_size).await
     }
 }

@@ -13,12 +13,14 @@
 //! Writes should go through the storage traits: they compute derived columns such as
 //! `users.email_normalized` and keep tokens hashed.
 
+pub mod audit_events;
 pub mod oauth_accounts;
 pub mod oauth_states;
 pub mod one_time_tokens;
 pub mod passkey_challenges;
 pub mod passkeys;
 pub mod passwords;
+pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod session_data;

@@ -20,6 +20,7 @@ mod m20260101_000002_auth_methods;
 mod m20260101_000003_token_revocation;
 mod m20260101_000004_refresh_tokens;
 mod m20260101_000005_session_data;
+mod m20260101_000006_rate_limits_and_audit;
 mod schema;
 
 use sea_orm::sea_query::{Alias, IntoIden as _};
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_token_revocation::Migration),
             Box::new(m20260101_000004_refresh_tokens::Migration),
             Box::new(m20260101_000005_session_data::Migration),
+            Box::new(m20260101_000006_rate_limits_and_audit::Migration),
         ]
     }
 

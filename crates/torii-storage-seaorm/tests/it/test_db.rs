@@ -3,12 +3,13 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use torii_core::session_store::{self, SessionData, SessionStore};
 use torii_core::storage::{
-    CeremonyKind, MagicLinkStorage, OAuthAccount, OAuthState, OAuthStorage, OneTimeToken, PasskeyChallenge,
-    PasskeyCredential, PasskeyStorage, PasswordStorage, RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse,
-    SessionStorage, TokenPurpose, TokenRevocationStorage, UserStorage,
+    AuditEvent, AuditLogStorage, CeremonyKind, MagicLinkStorage, OAuthAccount, OAuthState, OAuthStorage, OneTimeToken,
+    PasskeyChallenge, PasskeyCredential, PasskeyStorage, PasswordStorage, RateLimitDecision, RateLimitStorage,
+    RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse, SessionStorage, TokenPurpose, TokenRevocationStorage,
+    UserStorage,
 };
 use torii_core::{ChallengeId, NewUser, SessionId, SessionRecord, StorageResult, TokenHash, User, UserId};
 use torii_storage_seaorm::SeaORMRepositoryProvider;
@@ -134,6 +135,18 @@ delegate!(RefreshTokenStorage {
     fn revoke_refresh_family(&self, family_id: &str, now: DateTime<Utc>) -> StorageResult<u64>;
     fn revoke_refresh_tokens_for_user(&self, user_id: &UserId, now: DateTime<Utc>) -> StorageResult<u64>;
     fn cleanup_expired_refresh_tokens(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64>;
+});
+
+delegate!(RateLimitStorage {
+    fn hit_rate_limit(&self, key: &str, now: DateTime<Utc>, window: TimeDelta, max: u32) -> StorageResult<RateLimitDecision>;
+    fn reset_rate_limit(&self, key: &str) -> StorageResult<()>;
+    fn cleanup_expired_rate_limits(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64>;
+});
+
+delegate!(AuditLogStorage {
+    fn record_audit_event(&self, event: &AuditEvent) -> StorageResult<()>;
+    fn list_audit_events_for_user(&self, user_id: &UserId, limit: u32) -> StorageResult<Vec<AuditEvent>>;
+    fn delete_audit_events_before(&self, cutoff: DateTime<Utc>, batch_size: u32) -> StorageResult<u64>;
 });
 
 /// The application's key/value session data: a trait object trait, so delegated by hand.

@@ -3,11 +3,13 @@
 //! run and what really exercises concurrent writers; and on an in-memory database (one connection).
 //!
 //! Every test gets its own fresh, migrated database. `migrations` checks that an application's own sqlx
-//! migrations can share the database. Run with `cargo test -p torii-storage-sqlite`.
+//! migrations can share the database; `email_rate_limit` that two instances on one database share the
+//! email flows' mail limit. Run with `cargo test -p torii-storage-sqlite`.
 
 // Test code: a database that cannot be opened should fail the test loudly, which is what `expect` does.
 #![allow(clippy::expect_used)]
 
+mod email_rate_limit;
 mod migrations;
 
 use std::path::PathBuf;
