@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use torii_core::OAuthLinkPolicy;
 use torii_core::storage::OAuthStorage as _;
 
-use crate::peer::{Account, App, Reply, browser, param, prerequisites, visit, with_param};
+use super::peer::{Account, App, Reply, browser, param, prerequisites, visit, with_param};
 
 fn assert_refused(reply: &Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "{}", reply.body);
@@ -87,7 +87,7 @@ async fn state_must_be_bound_single_use_and_present() {
 
     // Another browser (login CSRF: an attacker's callback URL opened by a victim) lacks the cookie.
     let callback = app.authorize(&browser, "").await;
-    let victim = crate::peer::browser();
+    let victim = super::peer::browser();
     let csrf = visit(&victim, callback.clone()).await;
     assert_refused(&csrf, StatusCode::BAD_REQUEST, "oauth_invalid_state");
     // The right browser still completes it.
@@ -212,7 +212,7 @@ async fn verified_email_links_only_for_its_logged_in_owner_by_default() {
     assert_eq!(linked[0].subject, "user-1");
 
     // Logged out, the identity now logs into the same account.
-    let fresh = crate::peer::browser();
+    let fresh = super::peer::browser();
     assert_eq!(visit(&fresh, app.authorize(&fresh, "").await).await.status, StatusCode::SEE_OTHER);
     let (status, user) = current_user(&app, &fresh).await;
     assert_eq!(status, StatusCode::OK);
@@ -257,7 +257,7 @@ async fn rotated_provider_keys_are_fetched_again() {
     let mut app = App::start_with(Account::default(), OAuthLinkPolicy::default(), port).await;
     let redirect = app.url("/auth/oauth/oidc/callback");
     app.peer.take().unwrap().stop().await;
-    let restarted = crate::peer::OidcPeer::start(&redirect, &Account::default(), port).await;
+    let restarted = super::peer::OidcPeer::start(&redirect, &Account::default(), port).await;
     assert_eq!(restarted.issuer, app.issuer);
     app.peer = Some(restarted);
 

@@ -19,7 +19,6 @@ use tokio::process::{Child, Command};
 use torii_axum::{CookieConfig, OAuthRouteConfig};
 use torii_core::{OAuthLinkPolicy, Torii};
 use torii_oauth::{OidcConfig, OidcProvider};
-use torii_storage_sqlite::SqliteRepositoryProvider;
 
 pub const CLIENT_ID: &str = "torii-e2e";
 pub const CLIENT_SECRET: &str = "torii-e2e-client-secret";
@@ -31,6 +30,9 @@ fn e2e_dir() -> PathBuf {
 
 /// True when the provider can run; otherwise prints a notice (or fails under `CI`).
 pub fn prerequisites() -> bool {
+    if !super::backend::available() {
+        return false;
+    }
     let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     let packages = e2e_dir().join("node_modules/oidc-provider").is_dir();
     if node && packages {
@@ -120,9 +122,10 @@ impl OidcPeer {
     }
 }
 
-pub type Repo = SqliteRepositoryProvider;
+pub use super::backend::Repo;
 
-/// The app under test: Torii on in-memory SQLite, the auth routes (with OAuth) under `/auth`.
+/// The app under test: Torii on the storage backend of the module this file is included in (a fresh
+/// database), the auth routes (with OAuth) under `/auth`.
 pub struct App {
     pub base: String,
     pub torii: Arc<Torii<Repo>>,
@@ -147,10 +150,8 @@ impl App {
         .await
         .expect("discovery");
 
-        let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
-        repositories.migrate().await.unwrap();
-        let torii =
-            Arc::new(Torii::new(Arc::new(repositories)).with_oauth_provider(provider).with_oauth_link_policy(policy));
+        let repositories = super::backend::repositories().await;
+        let torii = Arc::new(Torii::new(repositories).with_oauth_provider(provider).with_oauth_link_policy(policy));
         let auth = torii_axum::routes(torii.clone())
             .with_cookie_config(CookieConfig::development())
             .with_oauth_config(OAuthRouteConfig::default().with_default_redirect("/home"))

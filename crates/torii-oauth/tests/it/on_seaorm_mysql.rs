@@ -1,0 +1,22 @@
+//! The end-to-end tests against `oidc-provider` again, with Torii on the SeaORM backend on MySQL/MariaDB. Each test gets a fresh
+//! database of its own, dropped when the test is done; without a reachable server these tests print a
+//! notice and pass, unless `CI` is set (then they fail).
+
+mod backend {
+    use std::sync::Arc;
+
+    pub type Repo = torii_test_backends::SeaORM;
+
+    pub fn available() -> bool {
+        torii_test_backends::Server::MySql.reachable_or_skip()
+    }
+
+    pub async fn repositories() -> Arc<Repo> {
+        torii_test_backends::seaorm(torii_test_backends::Server::MySql).await.expect("MySQL answered a moment ago")
+    }
+}
+
+#[path = "e2e.rs"]
+mod e2e;
+#[path = "peer.rs"]
+mod peer;
