@@ -114,6 +114,12 @@ impl From<ToriiError> for ApiError {
                 Self::unauthenticated()
             }
             ToriiError::UserNotFound => Self::unauthenticated(),
+            // Only ever returned after the password was checked, so it reveals nothing to a guesser.
+            ToriiError::EmailNotVerified => Self::new(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Confirm your email address first: follow the link we sent you",
+            ),
             // A bad or stale link or token in a request body is the caller's problem, not the server's.
             ToriiError::InvalidToken(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_token", "This link is invalid or has expired")

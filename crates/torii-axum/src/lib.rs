@@ -44,8 +44,8 @@ pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser};
 pub use json::ApiJson;
 pub use routes::{
-    AuthRoutes, DEFAULT_BODY_LIMIT, LinkedAccount, LinkedAccountsResponse, LoginResponse, OAuthRouteConfig,
-    RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,
+    AuthRoutes, DEFAULT_BODY_LIMIT, LinkedAccount, LinkedAccountsResponse, LoginResponse, OAuthProvidersResponse,
+    OAuthRouteConfig, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,
 };
 #[cfg(feature = "passkey")]
 pub use routes::{PasskeyResponse, PasskeysResponse};

@@ -289,7 +289,27 @@ async fn password_change_notice_through_real_smtp() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
     app.flows.wait_idle().await;
     let messages = sink.messages_to("ada@example.com");
-    assert_eq!(messages.len(), 1);
-    assert!(messages[0].contains("Subject: Your Acme password was changed"));
-    assert!(!plain_text(&messages[0]).contains("token="));
+    // The registration's verification mail, then the notice.
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0].contains("Subject: Confirm your email address for Acme"));
+    assert!(messages[1].contains("Subject: Your Acme password was changed"));
+    assert!(!plain_text(&messages[1]).contains("token="));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_mails_a_verification_link_through_real_smtp() {
+    let Some(sink) = start_sink() else { return };
+    let app = app(&sink).await;
+    let session = app.register("ada@example.com").await;
+    let before = app.send(Method::GET, "/auth/user", Some(&session), None).await;
+    assert!(before.body["user"]["email_verified_at"].is_null(), "{}", before.raw);
+    app.flows.wait_idle().await;
+    assert_eq!(sink.messages_to("ada@example.com").len(), 1);
+    let link = link_in_last(&sink, "ada@example.com", "Subject: Confirm your email address for Acme");
+    assert!(link.starts_with("https://app.example/auth/verify-email?token="), "{link}");
+    let token = app.open(&link).await;
+    let verified = app.post("/auth/verify-email", json!({ "token": token })).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.raw);
+    let after = app.send(Method::GET, "/auth/user", Some(&session), None).await;
+    assert!(after.body["user"]["email_verified_at"].is_string(), "{}", after.raw);
 }

@@ -31,6 +31,14 @@ pub enum ProviderConfig {
 }
 
 impl ProviderConfig {
+    /// The provider's name, as listed in `TORII_OAUTH_PROVIDERS`.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Oidc(config) => &config.name,
+            Self::GitHub(config) => &config.name,
+        }
+    }
+
     /// Builds the provider (OIDC providers are discovered here, over the network).
     ///
     /// # Errors
@@ -150,5 +158,79 @@ mod tests {
         assert!(configs_from_lookup(lookup(&[])).unwrap().is_empty());
         let bad = [("TORII_OAUTH_PROVIDERS", "Bad Name")];
         assert!(configs_from_lookup(lookup(&bad)).is_err());
+    }
+
+    #[test]
+    fn names_and_kinds_follow_the_list() {
+        let vars = [
+            ("TORII_OAUTH_PROVIDERS", "corp-github, sso"),
+            ("TORII_OAUTH_CORP_GITHUB_KIND", "github"),
+            ("TORII_OAUTH_CORP_GITHUB_CLIENT_ID", "id"),
+            ("TORII_OAUTH_CORP_GITHUB_CLIENT_SECRET", "s3cr3t-value"),
+            ("TORII_OAUTH_CORP_GITHUB_REDIRECT_URL", "https://app.example/auth/oauth/corp-github/callback"),
+            ("TORII_OAUTH_CORP_GITHUB_SCOPES", "read:user,user:email"),
+            ("TORII_OAUTH_SSO_CLIENT_ID", "id"),
+            ("TORII_OAUTH_SSO_ISSUER_URL", "https://sso.example/realms/main"),
+            ("TORII_OAUTH_SSO_REDIRECT_URL", "https://app.example/auth/oauth/sso/callback"),
+            // Blank counts as unset, so an empty secret leaves a public client.
+            ("TORII_OAUTH_SSO_CLIENT_SECRET", "  "),
+        ];
+        let configs = configs_from_lookup(lookup(&vars)).unwrap();
+        let names: Vec<_> = configs.iter().map(ProviderConfig::name).collect();
+        assert_eq!(names, ["corp-github", "sso"]);
+        assert!(matches!(&configs[0], ProviderConfig::GitHub(c) if c.scopes == ["read:user", "user:email"]));
+        assert!(matches!(&configs[1], ProviderConfig::Oidc(c)
+            if c.client_secret.is_none() && c.scopes == ["email", "profile"]));
+        assert!(!format!("{configs:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_never_quote_a_secret() {
+        let secret = "hunter2-client-secret";
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            // GitHub has no public clients: its secret is required.
+            (
+                &[
+                    ("TORII_OAUTH_PROVIDERS", "github"),
+                    ("TORII_OAUTH_GITHUB_CLIENT_ID", "id"),
+                    ("TORII_OAUTH_GITHUB_REDIRECT_URL", "https://app.example/cb"),
+                ],
+                "TORII_OAUTH_GITHUB_CLIENT_SECRET is not set",
+            ),
+            // Any name but google needs its issuer.
+            (
+                &[
+                    ("TORII_OAUTH_PROVIDERS", "okta"),
+                    ("TORII_OAUTH_OKTA_CLIENT_ID", "id"),
+                    ("TORII_OAUTH_OKTA_CLIENT_SECRET", secret),
+                    ("TORII_OAUTH_OKTA_REDIRECT_URL", "https://app.example/cb"),
+                ],
+                "TORII_OAUTH_OKTA_ISSUER_URL is not set",
+            ),
+            (
+                &[
+                    ("TORII_OAUTH_PROVIDERS", "x"),
+                    ("TORII_OAUTH_X_KIND", "saml"),
+                    ("TORII_OAUTH_X_CLIENT_ID", "id"),
+                    ("TORII_OAUTH_X_CLIENT_SECRET", secret),
+                    ("TORII_OAUTH_X_REDIRECT_URL", "https://app.example/cb"),
+                ],
+                "TORII_OAUTH_X_KIND must be `oidc` or `github`",
+            ),
+            (&[("TORII_OAUTH_PROVIDERS", "google")], "TORII_OAUTH_GOOGLE_CLIENT_ID is not set"),
+        ];
+        for (vars, expected) in cases {
+            let err = configs_from_lookup(lookup(vars)).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(!err.contains(secret), "{err}");
+        }
+        // Google needs no issuer: it is known.
+        let google = [
+            ("TORII_OAUTH_PROVIDERS", "google"),
+            ("TORII_OAUTH_GOOGLE_CLIENT_ID", "id"),
+            ("TORII_OAUTH_GOOGLE_REDIRECT_URL", "https://app.example/cb"),
+        ];
+        let configs = configs_from_lookup(lookup(&google)).unwrap();
+        assert!(matches!(&configs[0], ProviderConfig::Oidc(c) if c.issuer_url == GOOGLE_ISSUER));
     }
 }

@@ -4,11 +4,14 @@ mod dto;
 mod email;
 mod health;
 mod oauth;
+mod oauth_browser;
 #[cfg(feature = "passkey")]
 mod passkey;
 mod password;
 mod sessions;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -20,7 +23,7 @@ use torii_core::{RepositoryProvider, Torii};
 use tower_cookies::CookieManagerLayer;
 
 pub use dto::{LoginResponse, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse};
-pub use oauth::{LinkedAccount, LinkedAccountsResponse, OAuthRouteConfig};
+pub use oauth::{LinkedAccount, LinkedAccountsResponse, OAuthProvidersResponse, OAuthRouteConfig};
 #[cfg(feature = "passkey")]
 pub use passkey::{PasskeyResponse, PasskeysResponse};
 
@@ -43,6 +46,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
         allowed_origins: Vec::new(),
         oauth: None,
         email: None,
+        after_register: None,
         #[cfg(feature = "passkey")]
         passkeys: None,
     }
@@ -54,8 +58,8 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 ///
 /// | Method and path | What |
 /// |---|---|
-/// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken` |
-/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie; 401 `invalid_credentials` |
+/// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken`. With [`Torii::require_verified_email`]: 201 `{user}` and no session |
+/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie; 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
 /// | `POST /logout` | Revokes the current session, clears the cookie → 204 |
 /// | `GET /user` | The current user |
 /// | `GET /session` | The current session |
@@ -72,6 +76,8 @@ pub struct AuthRoutes<R> {
     oauth: Option<(Arc<OAuthRouteConfig>, oauth::OAuthRouter<R>)>,
     /// The email route group, when enabled (see `AuthRoutes::with_email_flows`).
     email: Option<Router<RouteState<R>>>,
+    /// Runs after `POST /register` created an account (the email flows mail the verification link).
+    after_register: Option<AfterRegister>,
     /// The passkey route group, when enabled (see `AuthRoutes::with_passkeys`).
     #[cfg(feature = "passkey")]
     passkeys: Option<Router<RouteState<R>>>,
@@ -87,16 +93,27 @@ impl<R> std::fmt::Debug for AuthRoutes<R> {
     }
 }
 
+/// Work done for a freshly registered account before `POST /register` answers. Type-erased so the
+/// base routes need no storage bound beyond [`RepositoryProvider`]; it cannot fail the registration.
+pub(crate) type AfterRegister =
+    Arc<dyn Fn(torii_core::UserId) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// State shared by the auth handlers.
 pub(crate) struct RouteState<R> {
     pub(crate) torii: Arc<Torii<R>>,
     pub(crate) cookies: Arc<CookieConfig>,
     pub(crate) context: AuthContext,
+    pub(crate) after_register: Option<AfterRegister>,
 }
 
 impl<R> Clone for RouteState<R> {
     fn clone(&self) -> Self {
-        Self { torii: Arc::clone(&self.torii), cookies: Arc::clone(&self.cookies), context: self.context.clone() }
+        Self {
+            torii: Arc::clone(&self.torii),
+            cookies: Arc::clone(&self.cookies),
+            context: self.context.clone(),
+            after_register: self.after_register.clone(),
+        }
     }
 }
 
@@ -137,6 +154,7 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             context: AuthContext::new(Arc::clone(&self.torii)).with_cookie_config(&cookies),
             torii: self.torii,
             cookies,
+            after_register: self.after_register,
         };
         let csrf = CsrfConfig { allowed_origins: Arc::from(self.allowed_origins) };
         let mut router = Router::new();
@@ -204,7 +222,16 @@ impl<R: RepositoryProvider + torii_core::storage::MagicLinkStorage> AuthRoutes<R
     /// | `POST /password/reset` | `{token, new_password, bearer?}` → 204 (every session signed out), or `{user, session}` when the flows log in after a reset; 400 `invalid_token`, 422 `weak_password` |
     /// | `GET /password/reset?token=` | A page with the new-password form |
     /// | `POST /password/change` | Logged in: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}`; 401 `invalid_credentials` |
+    ///
+    /// `POST /register` then also mails the new account its verification link (unless
+    /// [`torii_core::email_flows::EmailConfig::send_verification_on_register`] is off). The mail goes
+    /// out in the background; its fate never changes the registration's answer.
     pub fn with_email_flows(mut self, flows: torii_core::email_flows::EmailFlows<R>) -> Self {
+        let hook_flows = flows.clone();
+        self.after_register = Some(Arc::new(move |user_id| {
+            let flows = hook_flows.clone();
+            Box::pin(async move { flows.after_registration(&user_id).await })
+        }));
         self.email = Some(email::router(flows));
         self
     }

@@ -6,11 +6,16 @@
 //! `callback` refuses a `state` that does not match that cookie. So a callback URL from someone else's
 //! flow (login CSRF) fails in a victim's browser. Each provider has its own callback path, and the
 //! `iss` response parameter is checked when present (mix-up defence).
+//!
+//! A failed callback never sets a session. A browser navigation (a request whose `Accept` lists
+//! `text/html`) is redirected to the error location with `oauth_error=<code>` added, where the page can
+//! explain; any other client gets the usual JSON error. The code is one of Torii's fixed codes, never
+//! text the provider or the request supplied.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get};
 use axum::{Extension, Json, Router};
@@ -22,6 +27,7 @@ use torii_core::storage::{OAuthStorage, PasskeyStorage};
 use torii_core::{RepositoryProvider, TokenHash, ToriiError};
 use tower_cookies::Cookies;
 
+use super::oauth_browser::{accepts_html, decode_binding, encode_binding, with_error_code};
 use super::{AuthRoutes, RouteState};
 use crate::client::ClientInfo;
 use crate::config::CookieConfig;
@@ -40,11 +46,12 @@ const MAX_NEXT_LEN: usize = 2048;
 pub struct OAuthRouteConfig {
     default_redirect: String,
     allowed_redirect_origins: Vec<String>,
+    error_redirect: Option<String>,
 }
 
 impl Default for OAuthRouteConfig {
     fn default() -> Self {
-        Self { default_redirect: "/".to_owned(), allowed_redirect_origins: Vec::new() }
+        Self { default_redirect: "/".to_owned(), allowed_redirect_origins: Vec::new(), error_redirect: None }
     }
 }
 
@@ -65,6 +72,15 @@ impl OAuthRouteConfig {
         self.allowed_redirect_origins.extend(origins.into_iter().map(Into::into));
         self
     }
+
+    /// Where a browser is sent when the callback fails (for example `/login`), with
+    /// `oauth_error=<code>` added to the query. By default it goes back to the flow's `next` when this
+    /// browser started the flow with an accepted one, else to the default redirect. Requests that do
+    /// not accept `text/html` get a JSON error instead.
+    pub fn with_error_redirect(mut self, location: impl Into<String>) -> Self {
+        self.error_redirect = Some(location.into());
+        self
+    }
 }
 
 pub(super) type OAuthRouter<R> = fn(Arc<OAuthRouteConfig>) -> Router<RouteState<R>>;
@@ -76,7 +92,8 @@ impl<R: RepositoryProvider + OAuthStorage + PasskeyStorage> AuthRoutes<R> {
     /// | Method and path | What |
     /// |---|---|
     /// | `GET /oauth/{provider}/start?next=/path` | 303 to the provider; `link=true` links to the logged-in user |
-    /// | `GET /oauth/{provider}/callback` | Sets the session cookie, 303 to `next` (or the default) |
+    /// | `GET /oauth/{provider}/callback` | Sets the session cookie, 303 to `next` (or the default); on failure 303 to the error location with `?oauth_error=<code>` for browsers, a JSON error for other clients |
+    /// | `GET /oauth/providers` | The configured provider names (no login needed), for "Sign in with" links |
     /// | `GET /oauth/accounts` | The user's linked identities and the configured providers |
     /// | `DELETE /oauth/accounts/{provider}` | Unlinks → 204; 409 when it is the last way to log in |
     ///
@@ -96,6 +113,7 @@ fn router<R: RepositoryProvider + OAuthStorage + PasskeyStorage>(
     config: Arc<OAuthRouteConfig>,
 ) -> Router<RouteState<R>> {
     Router::new()
+        .route("/oauth/providers", get(providers::<R>))
         .route("/oauth/accounts", get(accounts::<R>))
         .route("/oauth/accounts/{provider}", delete(unlink::<R>))
         .route("/oauth/{provider}/start", get(start::<R>))
@@ -125,8 +143,10 @@ async fn start<R: RepositoryProvider + OAuthStorage>(
         (false, _) => None,
     };
     let redirect_to = query.next.as_deref().and_then(|next| safe_next(next, &config.allowed_redirect_origins));
+    let redirect_to_cookie = redirect_to.clone();
     let start = state.torii.start_oauth_flow(&provider, OAuthStartOptions { redirect_to, link_user_id }).await?;
-    cookies.add(state_cookie(&state.cookies, &provider, start.csrf_state.clone(), STATE_COOKIE_MAX_AGE));
+    let binding = encode_binding(&start.csrf_state, redirect_to_cookie.as_deref());
+    cookies.add(state_cookie(&state.cookies, &provider, binding, STATE_COOKIE_MAX_AGE));
     Ok(Redirect::to(&start.url).into_response())
 }
 
@@ -140,28 +160,50 @@ pub(crate) struct CallbackQuery {
 
 /// `GET /oauth/{provider}/callback`. The URL carries a code: `Referrer-Policy: no-referrer` keeps it
 /// out of the next page's requests, whatever the outcome.
+#[allow(clippy::too_many_arguments)]
 async fn callback<R: RepositoryProvider + OAuthStorage>(
     State(state): State<RouteState<R>>,
     Extension(config): Extension<Arc<OAuthRouteConfig>>,
     Path(provider): Path<String>,
     Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
     cookies: Cookies,
     client: ClientInfo,
     user: Option<AuthUser>,
 ) -> Response {
-    let mut response = match finish(&state, &config, &provider, query, &cookies, client, user).await {
+    // The binding cookie is single-use too: read it, and clear it whatever happens next.
+    let bound = is_valid_provider_name(&provider)
+        .then(|| cookies.get(&state_cookie_name(&state.cookies, &provider)))
+        .flatten()
+        .map(|c| decode_binding(c.value(), &config.allowed_redirect_origins));
+    if is_valid_provider_name(&provider) {
+        cookies.add(state_cookie(&state.cookies, &provider, String::new(), 0));
+    }
+    let (bound_state, bound_next) = bound.unzip();
+    let mut response = match finish(&state, &config, &provider, query, bound_state, &cookies, client, user).await {
         Ok(response) => response,
+        Err(err) if accepts_html(&headers) => {
+            // A browser lands on a page rather than on a JSON body; the code is a fixed string.
+            let location = config
+                .error_redirect
+                .clone()
+                .or(bound_next.flatten())
+                .unwrap_or_else(|| config.default_redirect.clone());
+            Redirect::to(&with_error_code(&location, err.code())).into_response()
+        }
         Err(err) => err.into_response(),
     };
     response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish<R: RepositoryProvider + OAuthStorage>(
     state: &RouteState<R>,
     config: &OAuthRouteConfig,
     provider: &str,
     query: CallbackQuery,
+    bound: Option<String>,
     cookies: &Cookies,
     client: ClientInfo,
     user: Option<AuthUser>,
@@ -169,9 +211,6 @@ async fn finish<R: RepositoryProvider + OAuthStorage>(
     if !is_valid_provider_name(provider) {
         return Err(ApiError::not_found("This authentication method is not enabled"));
     }
-    // The binding cookie is single-use too: clear it whatever happens next.
-    let bound = cookies.get(&state_cookie_name(&state.cookies, provider)).map(|c| c.value().to_owned());
-    cookies.add(state_cookie(&state.cookies, provider, String::new(), 0));
 
     let Some(returned) = query.state.filter(|s| !s.is_empty()) else {
         return Err(ToriiError::from(OAuthError::InvalidState).into());
@@ -222,6 +261,20 @@ pub struct LinkedAccountsResponse {
     pub accounts: Vec<LinkedAccount>,
     /// Every configured provider (to offer "link" buttons for the others).
     pub providers: Vec<String>,
+}
+
+/// Body of `GET /oauth/providers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OAuthProvidersResponse {
+    /// Every configured provider, sorted by name.
+    pub providers: Vec<String>,
+}
+
+/// `GET /oauth/providers`: public, like the login page that shows them.
+async fn providers<R: RepositoryProvider + OAuthStorage>(
+    State(state): State<RouteState<R>>,
+) -> Json<OAuthProvidersResponse> {
+    Json(OAuthProvidersResponse { providers: state.torii.oauth_providers().into_iter().map(str::to_owned).collect() })
 }
 
 /// `GET /oauth/accounts`.

@@ -3,12 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use torii_core::{RepositoryProvider, Session, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
-use super::dto::{LoginResponse, SessionInfo};
+use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -27,15 +28,26 @@ pub(crate) struct Credentials {
 
 /// `POST /register`: creates the account and logs it in. An email that is already registered gets 409
 /// and changes nothing: the existing account is neither logged into nor modified.
+///
+/// With email flows, the new account is mailed its verification link (in the background: the answer
+/// is the same whatever happens to the mail). When the coordinator requires a verified address for
+/// password login, registering does not log in either: the answer is 201 `{user}` without a session,
+/// and the account logs in once the link was followed.
 pub(crate) async fn register<R: RepositoryProvider>(
     State(state): State<RouteState<R>>,
     cookies: Cookies,
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     let user = state.torii.register_user_with_password(&body.email, &body.password).await?;
+    if let Some(after_register) = &state.after_register {
+        after_register(user.id.clone()).await;
+    }
+    if state.torii.requires_verified_email() && !user.is_email_verified() {
+        return Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response());
+    }
     let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
-    Ok((StatusCode::CREATED, Json(respond(&state, &cookies, user, session, body.bearer))))
+    Ok((StatusCode::CREATED, Json(respond(&state, &cookies, user, session, body.bearer))).into_response())
 }
 
 /// `POST /login`. Always issues a new session (a token the client already holds is never adopted) and

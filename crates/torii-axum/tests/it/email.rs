@@ -25,7 +25,11 @@ struct App {
 }
 
 async fn app_with(configure: impl FnOnce(EmailConfig) -> EmailConfig) -> App {
-    let torii: Arc<Torii<Repo>> = torii().await;
+    app_on(torii().await, configure)
+}
+
+/// The app over this coordinator, with email flows configured by `configure`.
+fn app_on(torii: Arc<Torii<Repo>>, configure: impl FnOnce(EmailConfig) -> EmailConfig) -> App {
     let outbox = OutboxMailer::new();
     let config = EmailConfig::new("Acme", "https://app.example", "noreply@app.example")
         .unwrap()
@@ -118,7 +122,8 @@ async fn enumeration_same_answer_for_known_and_unknown_addresses() {
     }
     app.flows.wait_idle().await;
     assert!(app.outbox.messages_to("nobody@example.com").is_empty());
-    assert_eq!(app.outbox.messages_to("ada@example.com").len(), 2);
+    let kinds: Vec<_> = app.outbox.messages_to("ada@example.com").iter().map(|m| m.kind()).collect();
+    assert_eq!(kinds, [MessageKind::EmailVerification, MessageKind::MagicLink, MessageKind::PasswordReset]);
 }
 
 #[tokio::test]
@@ -284,7 +289,8 @@ async fn cr_lf_in_the_address_is_refused_and_sends_nothing() {
         assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email");
     }
     app.flows.wait_idle().await;
-    assert!(app.outbox.messages().is_empty());
+    assert!(app.outbox.messages().iter().all(|m| m.kind() == MessageKind::EmailVerification));
+    assert_eq!(app.outbox.messages().len(), 1, "only the registration's verification mail");
 }
 
 #[tokio::test]
@@ -294,4 +300,110 @@ async fn without_email_flows_the_routes_do_not_exist() {
     let reply = send(&router, post_json("/auth/magic-link", &json!({ "email": "ada@example.com" }))).await;
     assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
     register(&router, "ada@example.com").await;
+}
+
+#[tokio::test]
+async fn registering_mails_a_link_that_verifies_the_address() {
+    let app = app().await;
+    let reply =
+        send(&app.router, post_json("/auth/register", &json!({ "email": "ada@example.com", "password": PASSWORD })))
+            .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert!(reply.body["user"]["email_verified_at"].is_null());
+    assert!(reply.body["session"]["id"].is_string());
+    let session = reply.cookie_token().expect("session cookie");
+
+    let link = app.link_to("ada@example.com", MessageKind::EmailVerification).await;
+    assert!(link.starts_with("https://app.example/auth/verify-email?token="), "{link}");
+    let page = send(&app.router, get_page(path_of(&link))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let verified = send(&app.router, post_json("/auth/verify-email", &json!({ "token": token_in(&link) }))).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.raw);
+    let user = send(&app.router, get_with_cookie("/auth/user", &session)).await;
+    assert!(user.body["user"]["email_verified_at"].is_string(), "{}", user.raw);
+}
+
+#[tokio::test]
+async fn registration_answers_alike_whatever_happens_to_the_mail() {
+    let healthy = app().await;
+    let failing = app().await;
+    failing.outbox.fail_next(10);
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD, "bearer": true });
+    let ok = send(&healthy.router, post_json("/auth/register", &body)).await;
+    let failed = send(&failing.router, post_json("/auth/register", &body)).await;
+    assert_eq!((ok.status, failed.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", failed.raw);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&ok.body), keys(&failed.body));
+    assert!(failed.body["token"].is_string());
+    failing.flows.wait_idle().await;
+    assert_eq!(failing.outbox.attempts(), 2, "retried, then given up");
+    assert!(failing.outbox.messages().is_empty());
+    let me =
+        send(&failing.router, crate::support::get_with_bearer("/auth/user", failed.body["token"].as_str().unwrap()))
+            .await;
+    assert_eq!(me.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn verification_on_register_can_be_turned_off() {
+    let app = app_with(|c| c.send_verification_on_register(false)).await;
+    register(&app.router, "ada@example.com").await;
+    app.flows.wait_idle().await;
+    assert!(app.outbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn verified_only_login_over_http() {
+    let app = app_on(Arc::new(Torii::clone(&*torii().await).require_verified_email(true)), |c| c);
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+    // Registering does not log in: the account must prove its address first.
+    let registered = send(&app.router, post_json("/auth/register", &credentials)).await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.raw);
+    assert_eq!(registered.body["user"]["email"], "ada@example.com");
+    assert!(registered.body.get("session").is_none() && registered.set_cookie().is_none(), "{}", registered.raw);
+
+    // Wrong password and unknown account: the plain answer, nothing about verification.
+    let wrong = json!({ "email": "ada@example.com", "password": "not my password" });
+    assert_error(
+        &send(&app.router, post_json("/auth/login", &wrong)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    let unknown = json!({ "email": "nobody@example.com", "password": PASSWORD });
+    assert_error(
+        &send(&app.router, post_json("/auth/login", &unknown)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    let refused = send(&app.router, post_json("/auth/login", &credentials)).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "email_not_verified");
+    assert!(refused.set_cookie().is_none());
+
+    let token = token_in(&app.link_to("ada@example.com", MessageKind::EmailVerification).await);
+    assert_eq!(
+        send(&app.router, post_json("/auth/verify-email", &json!({ "token": token }))).await.status,
+        StatusCode::OK
+    );
+    let cookie = login(&app.router, "ada@example.com").await;
+    assert_eq!(send(&app.router, get_with_cookie("/protected", &cookie)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_magic_link_login_verifies_the_address_for_password_login() {
+    let app = app_on(Arc::new(Torii::clone(&*torii().await).require_verified_email(true)), |c| {
+        c.send_verification_on_register(false)
+    });
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+    assert_eq!(send(&app.router, post_json("/auth/register", &credentials)).await.status, StatusCode::CREATED);
+    assert_error(
+        &send(&app.router, post_json("/auth/login", &credentials)).await,
+        StatusCode::FORBIDDEN,
+        "email_not_verified",
+    );
+    send(&app.router, post_json("/auth/magic-link", &json!({ "email": "ada@example.com" }))).await;
+    let token = token_in(&app.link_to("ada@example.com", MessageKind::MagicLink).await);
+    let reply = send(&app.router, post_json("/auth/magic-link/verify", &json!({ "token": token }))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert!(reply.body["user"]["email_verified_at"].is_string());
+    login(&app.router, "ada@example.com").await;
 }

@@ -1,17 +1,18 @@
 //! The OAuth route group with a scripted provider (no network): the start redirect and its
-//! browser-binding cookie, refusals, and the group being opt-in. The real flow against an OpenID
-//! Provider is tested end to end in `torii-oauth`.
+//! browser-binding cookie, refusals (JSON for API clients, a redirect with a fixed code for browser
+//! navigations), and the group being opt-in. The real flow against an OpenID Provider is tested end to
+//! end in `torii-oauth`.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use torii_axum::CookieConfig;
+use torii_axum::{CookieConfig, OAuthRouteConfig};
 use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
 use torii_core::{OAuthError, OAuthProvider};
 
-use crate::support::{Repo, assert_error, get_with_cookie, register, send, torii, with_cookie};
+use crate::support::{Reply, Repo, assert_error, get_with_cookie, register, send, torii, with_cookie};
 
 struct Scripted;
 
@@ -40,9 +41,13 @@ impl OAuthProvider for Scripted {
 }
 
 async fn app(cookies: CookieConfig) -> Router {
+    app_with(cookies, OAuthRouteConfig::default()).await
+}
+
+async fn app_with(cookies: CookieConfig, config: OAuthRouteConfig) -> Router {
     let torii = torii().await;
     let torii: Arc<torii_core::Torii<Repo>> = Arc::new((*torii).clone().with_oauth_provider(Scripted));
-    Router::new().nest("/auth", torii_axum::routes(torii).with_cookie_config(cookies).with_oauth().build())
+    Router::new().nest("/auth", torii_axum::routes(torii).with_cookie_config(cookies).with_oauth_config(config).build())
 }
 
 fn get(uri: &str) -> Request<Body> {
@@ -57,7 +62,8 @@ async fn start_redirects_and_binds_the_state_to_the_browser() {
     let location = reply.headers[header::LOCATION].to_str().unwrap();
     let state = location.strip_prefix("https://idp.example/authorize?state=").unwrap();
     let cookie = reply.set_cookie().unwrap();
-    assert!(cookie.starts_with(&format!("__Host-torii_oauth_idp={state};")), "{cookie}");
+    // The cookie holds the state, then the accepted `next` (base64url of `/x`).
+    assert!(cookie.starts_with(&format!("__Host-torii_oauth_idp={state}.L3g;")), "{cookie}");
     for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=600"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
@@ -112,4 +118,99 @@ async fn routes_without_oauth_have_no_oauth_endpoints() {
     let torii = torii().await;
     let app = Router::new().nest("/auth", torii_axum::routes(torii).build());
     assert_error(&send(&app, get("/auth/oauth/idp/start")).await, StatusCode::NOT_FOUND, "not_found");
+}
+
+/// What a browser sends on a top-level navigation.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// Starts a flow; returns the state and the binding cookie (`name=value`) to send back.
+async fn start(app: &Router, query: &str) -> (String, String) {
+    let reply = send(app, get(&format!("/auth/oauth/idp/start?{query}"))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.raw);
+    let location = reply.headers[header::LOCATION].to_str().unwrap();
+    let state = location.strip_prefix("https://idp.example/authorize?state=").unwrap().to_owned();
+    let cookie = reply.set_cookie().unwrap().split(';').next().unwrap().to_owned();
+    (state, cookie)
+}
+
+/// A callback navigation by a browser holding `cookie`.
+async fn navigate(app: &Router, query: &str, cookie: Option<&str>) -> Reply {
+    let mut request = Request::builder().uri(format!("/auth/oauth/idp/callback?{query}"));
+    request = request.header(header::ACCEPT, BROWSER_ACCEPT);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(app, request.body(Body::empty()).unwrap()).await
+}
+
+/// A refused browser callback: 303 to `location`, no session, no referrer, binding cookie cleared.
+fn assert_redirected_error(reply: &Reply, location: &str) {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.raw);
+    assert_eq!(reply.headers[header::LOCATION], location);
+    assert_eq!(reply.headers[header::REFERRER_POLICY], "no-referrer");
+    let cookies: Vec<_> = reply.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(!cookies.iter().any(|c| c.starts_with("torii_session=")), "no session on failure: {cookies:?}");
+    assert!(cookies.iter().any(|c| c.starts_with("torii_oauth_idp=;")), "binding cookie cleared: {cookies:?}");
+}
+
+#[tokio::test]
+async fn browser_callback_failures_redirect_to_next_with_a_fixed_code() {
+    let app = app(CookieConfig::development()).await;
+
+    // The provider reports a refusal: its own text never reaches the redirect.
+    let (state, cookie) = start(&app, "next=/settings%3Ftab%3Daccounts").await;
+    let query = format!("state={state}&error=access_denied&error_description=%3Cscript%3Ehi");
+    let reply = navigate(&app, &query, Some(&cookie)).await;
+    assert_redirected_error(&reply, "/settings?tab=accounts&oauth_error=oauth_denied");
+
+    // A callback from a browser that did not start the flow: no `next` is known, so the default.
+    let (state, _) = start(&app, "next=/settings").await;
+    let reply = navigate(&app, &format!("code=c&state={state}"), None).await;
+    assert_redirected_error(&reply, "/?oauth_error=oauth_invalid_state");
+
+    // A replayed callback: the first one logs in, the second is refused and sets no session.
+    let (state, cookie) = start(&app, "next=/home").await;
+    let first = navigate(&app, &format!("code=c&state={state}"), Some(&cookie)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.raw);
+    assert_eq!(first.headers[header::LOCATION], "/home");
+    let again = navigate(&app, &format!("code=c&state={state}"), Some(&cookie)).await;
+    assert_redirected_error(&again, "/home?oauth_error=oauth_invalid_state");
+
+    // The same failure for an API client is the JSON error, as before.
+    let (state, cookie) = start(&app, "next=/home").await;
+    let request = Request::builder()
+        .uri(format!("/auth/oauth/idp/callback?state={state}&error=access_denied"))
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, request).await;
+    assert_error(&reply, StatusCode::FORBIDDEN, "oauth_denied");
+    assert_eq!(reply.headers[header::REFERRER_POLICY], "no-referrer");
+}
+
+#[tokio::test]
+async fn a_policy_refusal_goes_to_the_configured_error_location() {
+    let config = OAuthRouteConfig::default().with_default_redirect("/app").with_error_redirect("/login?from=oauth");
+    let configured = app_with(CookieConfig::development(), config).await;
+    // An account already has the provider's email; without that user's session, no link.
+    register(&configured, "new@example.com").await;
+    let (state, cookie) = start(&configured, "next=/welcome").await;
+    let reply = navigate(&configured, &format!("code=c&state={state}"), Some(&cookie)).await;
+    assert_redirected_error(&reply, "/login?from=oauth&oauth_error=oauth_email_in_use");
+
+    // A planted binding cookie cannot make the error redirect leave the site.
+    let default = app(CookieConfig::development()).await;
+    let (state, _) = start(&default, "").await;
+    let planted = format!("torii_oauth_idp={state}.aHR0cHM6Ly9ldmlsLmV4YW1wbGUv"); // https://evil.example/
+    let reply = navigate(&default, &format!("state={state}&error=access_denied"), Some(&planted)).await;
+    assert_redirected_error(&reply, "/?oauth_error=oauth_denied");
+}
+
+#[tokio::test]
+async fn providers_are_listed_without_a_session() {
+    let app = app(CookieConfig::development()).await;
+    let reply = send(&app, get("/auth/oauth/providers")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body, serde_json::json!({ "providers": ["idp"] }));
 }
