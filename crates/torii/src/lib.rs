@@ -154,6 +154,9 @@ mod book_doctests {
     #[doc = include_str!("../../../book/src/passwords.md")]
     struct Passwords;
 
+    #[doc = include_str!("../../../book/src/email-flows.md")]
+    struct EmailFlows;
+
     #[doc = include_str!("../../../book/src/web-integration.md")]
     struct WebIntegration;
 
@@ -168,4 +171,17 @@ mod book_doctests {
 
     #[doc = include_str!("../../../book/src/feature-flags.md")]
     struct FeatureFlags;
+
+    /// Needs the `oauth` feature for `torii::oauth`'s providers. `cargo test --workspace` has it: the
+    /// example web app enables it, and Cargo unifies the facade's features across the workspace. On its
+    /// own, run it with `cargo test -p torii --features oauth --doc`.
+    #[cfg(feature = "oauth")]
+    #[doc = include_str!("../../../book/src/oauth.md")]
+    struct OAuth;
+
+    /// Needs the `passkey` feature, which `cargo test --workspace` has for the same reason (the example
+    /// web app enables it); on its own: `cargo test -p torii --features passkey --doc`.
+    #[cfg(feature = "passkey")]
+    #[doc = include_str!("../../../book/src/passkeys.md")]
+    struct Passkeys;
 }

@@ -154,6 +154,59 @@ async fn sign_up_log_in_add_rename_and_delete_passkeys_over_http() {
     assert_eq!(log_in(&app, &mut phone, None).await.status, StatusCode::OK);
 }
 
+fn patch_with_cookie(uri: &str, token: &str, body: &Value) -> Request<Body> {
+    with_cookie(Method::PATCH, uri, token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn renaming_checks_the_name_and_the_owner() {
+    let app = app().await;
+    let token = sign_up(&app, &mut Device::new(), "ada@example.com").await;
+    let list = send(&app, get_with_cookie("/auth/passkeys", &token)).await;
+    let id = list.body["passkeys"][0]["id"].as_str().unwrap().to_owned();
+    let uri = format!("/auth/passkeys/{id}");
+
+    let renamed = send(&app, patch_with_cookie(&uri, &token, &json!({ "name": "  Laptop \t" }))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.raw);
+    assert_eq!(renamed.body["passkey"]["name"], "Laptop", "trimmed");
+    assert_eq!(renamed.body["passkey"]["id"], id.as_str());
+    assert!(renamed.body["passkey"].get("data").is_none(), "no key material");
+
+    // Refused names: the reason is given, the name is not echoed, and the stored name stays.
+    let too_long = "y".repeat(65);
+    for bad in ["", "   ", "Lap\ntop", "Lap\u{7}top", too_long.as_str()] {
+        let reply = send(&app, patch_with_cookie(&uri, &token, &json!({ "name": bad }))).await;
+        assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_name");
+        if !bad.trim().is_empty() {
+            assert!(!reply.raw.contains(bad), "the name is not echoed: {}", reply.raw);
+        }
+    }
+    assert!(send(&app, patch_with_cookie(&uri, &token, &json!({ "name": "é".repeat(64) }))).await.status.is_success());
+    let missing = send(&app, patch_with_cookie(&uri, &token, &json!({}))).await;
+    assert_error(&missing, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    let unknown = send(&app, patch_with_cookie("/auth/passkeys/bm9wZQ", &token, &json!({ "name": "Mine" }))).await;
+    assert_error(&unknown, StatusCode::NOT_FOUND, "not_found");
+
+    // Another user cannot rename or delete it: to them it does not exist.
+    let eve = crate::support::register(&app, "eve@example.com").await;
+    let theirs = send(&app, patch_with_cookie(&uri, &eve, &json!({ "name": "Mine" }))).await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "not_found");
+    assert_error(&send(&app, delete_request(&uri, &eve)).await, StatusCode::NOT_FOUND, "not_found");
+    let anonymous = Request::builder()
+        .method(Method::PATCH)
+        .uri(&uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "name": "Mine" }).to_string()))
+        .unwrap();
+    assert_error(&send(&app, anonymous).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    let list = send(&app, get_with_cookie("/auth/passkeys", &token)).await;
+    assert_eq!(list.body["passkeys"][0]["name"], "é".repeat(64));
+}
+
 #[tokio::test]
 async fn errors_are_uniform_and_say_nothing_about_accounts() {
     let app = app().await;
