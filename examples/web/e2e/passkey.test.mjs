@@ -3,6 +3,11 @@
 // platform authenticator with resident keys and user verification. The page is opened at
 // http://localhost:PORT, the origin the server's relying party (`localhost`) accepts.
 //
+// Autofill (conditional mediation): headless Chromium has no suggestion list to click, but its virtual
+// authenticator answers a conditional request by itself, as if the user had picked the passkey, once
+// it holds a passkey for the site and simulates user presence. With presence simulation off, the request
+// stays waiting, which is how the test holds it open to check that the buttons abort it first.
+//
 // `cargo test -p example-web` runs it (examples/web/tests/it/browser.rs). By hand:
 //   cargo build -p example-web && npm ci --prefix examples/web/e2e && node --test examples/web/e2e/passkey.test.mjs
 // Environment: as browser.test.mjs (EXAMPLE_WEB_BIN, ARTIFACT_DIR, CHROMIUM).
@@ -38,8 +43,12 @@ after(async () => {
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 });
 
-/** A platform authenticator (like a laptop's) that keeps passkeys and verifies the user by itself. */
-async function addAuthenticator(cdp) {
+/**
+ * A platform authenticator (like a laptop's) that keeps passkeys and verifies the user by itself.
+ * `synced`: its passkeys say they are backed up (backup eligible and backed up), as a phone's synced
+ * passkeys do.
+ */
+async function addAuthenticator(cdp, { presence = true, synced = false } = {}) {
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
@@ -47,10 +56,71 @@ async function addAuthenticator(cdp) {
       hasResidentKey: true,
       hasUserVerification: true,
       isUserVerified: true,
-      automaticPresenceSimulation: true,
+      automaticPresenceSimulation: presence,
+      defaultBackupEligibility: synced,
+      defaultBackupState: synced,
     },
   });
   return authenticatorId;
+}
+
+function setPresence(cdp, authenticatorId, enabled) {
+  return cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+}
+
+/**
+ * Injected before the page's scripts: logs each navigator.credentials.get() ("conditional:start",
+ * "modal:start") and how it ended ("conditional:AbortError", "modal:resolved", ...) in
+ * window.passkeyRequestLog, passing every call through to the browser unchanged.
+ */
+function logCredentialRequests() {
+  const log = [];
+  window.passkeyRequestLog = log;
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  navigator.credentials.get = (options) => {
+    const kind = options?.mediation === 'conditional' ? 'conditional' : 'modal';
+    log.push(`${kind}:start`);
+    return get(options).then(
+      (credential) => {
+        log.push(`${kind}:resolved`);
+        return credential;
+      },
+      (err) => {
+        log.push(`${kind}:${err.name}`);
+        throw err;
+      },
+    );
+  };
+}
+
+/** The requests logged since `from` (an index into the log). */
+async function requestsSince(page, from) {
+  return (await page.evaluate(() => [...window.passkeyRequestLog])).slice(from);
+}
+
+const requestCount = async (page) => (await page.evaluate(() => window.passkeyRequestLog.length));
+
+/** Waits for the autofill state the script mirrors on the email field. */
+async function autofill(page, state) {
+  await page.locator(`[data-testid="email-input"][data-passkey-autofill="${state}"]`).waitFor({ state: 'attached' });
+}
+
+/** Logs out with presence simulation off, so the autofill request that starts stays waiting. */
+async function logOutWithAutofillWaiting(page, cdp, authenticatorId) {
+  await setPresence(cdp, authenticatorId, false);
+  await logOut(page);
+  await autofill(page, 'waiting');
+  assert.deepEqual((await requestsSince(page, 0)).slice(-1), ['conditional:start']);
+  await setPresence(cdp, authenticatorId, true);
+}
+
+/** Clicks a modal passkey button while autofill waits: the autofill request must end first. */
+async function clickWithAutofillWaiting(page, testid) {
+  const before = await requestCount(page);
+  await page.getByTestId(testid).click();
+  assert.equal(await status(page, 'logged-in'), `Logged in as ${EMAIL}`);
+  const log = await requestsSince(page, before);
+  assert.deepEqual(log.slice(0, 3), ['conditional:AbortError', 'modal:start', 'modal:resolved'], log.join(', '));
 }
 
 async function status(page, state) {
@@ -68,9 +138,10 @@ async function logOut(page) {
   await status(page, 'logged-out');
 }
 
-test('sign up with a passkey, log in with and without email, add one, remove one, in Chromium', async () => {
+test('sign up with a passkey, log in with and without email and from autofill, add one, remove one', async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await context.addInitScript(logCredentialRequests);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -83,6 +154,8 @@ test('sign up with a passkey, log in with and without email, add one, remove one
 
   await page.goto(baseUrl);
   await status(page, 'logged-out');
+  assert.equal(await page.getByTestId('email-input').getAttribute('autocomplete'), 'username webauthn');
+  assert.equal(await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
 
   // Sign up: no password anywhere.
   await page.getByTestId('email-input').fill(EMAIL);
@@ -100,17 +173,26 @@ test('sign up with a passkey, log in with and without email, add one, remove one
   }, EMAIL);
   assert.equal(passwordLogin, 401, 'the account has no password');
 
-  // Log out, log in by email.
-  await logOut(page);
+  // Log out: the autofill request starts and waits. Log in by email: the button aborts it first.
+  await logOutWithAutofillWaiting(page, cdp, laptop);
   await page.getByTestId('email-input').fill(EMAIL);
-  await page.getByTestId('passkey-login-button').click();
-  assert.equal(await status(page, 'logged-in'), `Logged in as ${EMAIL}`);
+  await clickWithAutofillWaiting(page, 'passkey-login-button');
+  await autofill(page, 'stopped');
 
-  // Log out, log in without typing anything: the passkey names the account.
-  await logOut(page);
-  await page.getByTestId('email-input').fill('');
-  await page.getByTestId('passkey-usernameless-button').click();
+  // Log out with presence on: the autofill request is answered, and the user is logged in with no
+  // click and nothing typed.
+  const before = await requestCount(page);
+  const autofillLogin = page.waitForResponse((r) => r.url().endsWith('/auth/passkey/login/finish'));
+  await page.getByTestId('logout-button').click();
+  assert.equal((await autofillLogin).status(), 200);
   assert.equal(await status(page, 'logged-in'), `Logged in as ${EMAIL}`);
+  assert.deepEqual(await requestsSince(page, before), ['conditional:start', 'conditional:resolved']);
+  assert.equal(await page.getByTestId('message').isHidden(), true);
+
+  // Log out, log in without typing anything (the button): the passkey names the account.
+  await logOutWithAutofillWaiting(page, cdp, laptop);
+  await page.getByTestId('email-input').fill('');
+  await clickWithAutofillWaiting(page, 'passkey-usernameless-button');
   await passkeyCount(page, 1);
   assert.notEqual(await page.getByTestId('passkey-last-used').textContent(), 'never');
 
@@ -122,11 +204,17 @@ test('sign up with a passkey, log in with and without email, add one, remove one
   // A second passkey, on another device (the laptop is away: the phone is the only authenticator).
   const { credentials: laptopKeysNow } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: laptop });
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: laptop });
-  const phone = await addAuthenticator(cdp);
+  const phone = await addAuthenticator(cdp, { synced: true });
   await page.getByTestId('passkey-name-input').fill('Phone');
   await page.getByTestId('passkey-add-button').click();
   await passkeyCount(page, 2);
   assert.equal(await page.getByTestId('message').textContent(), 'Passkey “Phone” added.');
+  // The server recorded each passkey's backup flags as the authenticator reported them.
+  const flags = await page.evaluate(async () => {
+    const { passkeys } = await (await fetch('/auth/passkeys')).json();
+    return passkeys.map((p) => [p.name, p.backup_eligible, p.backup_state]);
+  });
+  assert.deepEqual(flags, [['Passkey', false, false], ['Phone', true, true]]);
   await page.screenshot({ path: path.join(artifactDir, 'passkey-example-web.png'), fullPage: true });
 
   // Remove the laptop's passkey.
@@ -135,14 +223,25 @@ test('sign up with a passkey, log in with and without email, add one, remove one
   await passkeyCount(page, 1);
   assert.equal(await page.getByTestId('passkey-name').textContent(), 'Phone');
 
-  // The laptop comes back with its (now removed) passkey: it no longer logs in.
-  await logOut(page);
+  // The laptop comes back with its (now removed) passkey: it no longer logs in, neither from the button
+  // nor from autofill (which then waits for the user to come back to the field instead of retrying).
+  await logOutWithAutofillWaiting(page, cdp, phone);
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: phone });
-  const laptopAgain = await addAuthenticator(cdp);
+  const laptopAgain = await addAuthenticator(cdp, { presence: false });
   await cdp.send('WebAuthn.addCredential', { authenticatorId: laptopAgain, credential: laptopKeysNow[0] });
+  await setPresence(cdp, laptopAgain, true);
+  const refusals = [];
+  page.on('response', (r) => {
+    if (r.url().endsWith('/auth/passkey/login/finish')) refusals.push(r.status());
+  });
+  const fromButton = await requestCount(page);
   await page.getByTestId('passkey-usernameless-button').click();
+  await autofill(page, 'refused');
   await page.locator('[data-testid="message"]', { hasText: 'Invalid' }).waitFor();
   assert.equal(await status(page, 'logged-out'), 'Logged out');
+  const log = await requestsSince(page, fromButton);
+  assert.deepEqual(log.slice(-4), ['modal:start', 'modal:resolved', 'conditional:start', 'conditional:resolved']);
+  assert.deepEqual(refusals, [401, 401], 'the button and autofill were both refused');
 
   assert.deepEqual(problems, [], 'no script errors and no Content-Security-Policy violations');
   await context.close();

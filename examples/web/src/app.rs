@@ -8,15 +8,26 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use torii::storage::PasskeyStorage;
+use torii::email_flows::EmailFlows;
+use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage};
 use torii::{RepositoryProvider, Torii};
 use torii_axum::{AuthUser, CookieConfig};
 
 use crate::page;
 
 /// Builds the whole app. The state is the coordinator itself, so `AuthUser` works without any glue.
-pub(crate) fn router<R: RepositoryProvider + PasskeyStorage>(torii: Arc<Torii<R>>, cookies: CookieConfig) -> Router {
-    let auth_routes = torii_axum::routes(torii.clone()).with_cookie_config(cookies).with_passkeys().build();
+pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage + OAuthStorage>(
+    torii: Arc<Torii<R>>,
+    cookies: CookieConfig,
+    email: EmailFlows<R>,
+) -> Router {
+    // The OAuth routes are always mounted: with no provider configured they list none and start nothing.
+    let auth_routes = torii_axum::routes(torii.clone())
+        .with_cookie_config(cookies)
+        .with_passkeys()
+        .with_email_flows(email)
+        .with_oauth()
+        .build();
     Router::new()
         .merge(page::routes())
         .nest("/auth", auth_routes)

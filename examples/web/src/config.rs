@@ -19,25 +19,24 @@ pub(crate) enum Backend {
     Sqlite,
     /// `postgres://` and `postgresql://` URLs: `torii::PostgresRepositoryProvider`.
     Postgres,
+    /// `mysql://` URLs, for MySQL and MariaDB alike: `torii::SeaORMStorage` (Torii's SeaORM backend).
+    MySql,
 }
 
 impl Backend {
     /// The backend for `url`, decided by its scheme alone.
     ///
     /// # Errors
-    /// For MySQL and MariaDB URLs, which Torii serves through its SeaORM backend rather than the sqlx
-    /// backends this app is built with, and for any other scheme. The message never quotes the URL,
-    /// which can carry a password.
+    /// For any other scheme. The message never quotes the URL, which can carry a password.
     pub(crate) fn for_url(url: &str) -> anyhow::Result<Self> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme).to_ascii_lowercase();
         match scheme.as_str() {
             "sqlite" => Ok(Self::Sqlite),
             "postgres" | "postgresql" => Ok(Self::Postgres),
-            "mysql" | "mariadb" => bail!(
-                "DATABASE_URL is a {scheme}:// URL: MySQL and MariaDB are served by Torii's SeaORM backend \
-                 (torii-storage-seaorm), which this example does not use; give a sqlite: or postgres:// URL"
-            ),
-            _ => bail!("DATABASE_URL must be a sqlite: or postgres:// URL"),
+            "mysql" => Ok(Self::MySql),
+            // The MySQL driver serves MariaDB too, under the one scheme it knows.
+            "mariadb" => bail!("DATABASE_URL is a mariadb:// URL: reach MariaDB with a mysql:// URL"),
+            _ => bail!("DATABASE_URL must be a sqlite:, postgres:// or mysql:// URL"),
         }
     }
 }
@@ -151,22 +150,23 @@ mod tests {
             ("postgres://torii:secret@db.internal/torii", Backend::Postgres),
             ("postgresql://localhost/torii", Backend::Postgres),
             ("POSTGRES://localhost/torii", Backend::Postgres),
+            ("mysql://root@127.0.0.1:3306/torii", Backend::MySql),
+            ("MySQL://localhost/torii", Backend::MySql),
         ] {
             assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().backend, backend, "{url}");
         }
     }
 
     #[test]
-    fn mysql_and_unknown_schemes_stop_the_server_without_echoing_the_url() {
-        for url in ["mysql://torii:hunter2@db/torii", "mariadb://torii:hunter2@db/torii"] {
+    fn unknown_schemes_stop_the_server_without_echoing_the_url() {
+        for url in ["redis://torii:hunter2@localhost", "mssql://torii:hunter2@db/torii", "torii.db", ""] {
             let message = format!("{:#}", config(&[("DATABASE_URL", url)]).unwrap_err());
-            assert!(message.contains("SeaORM backend"), "{message}");
+            assert!(message.contains("sqlite:, postgres:// or mysql://"), "{message}");
             assert!(!message.contains("hunter2"), "the URL must not be echoed: {message}");
         }
-        for url in ["redis://localhost", "torii.db", ""] {
-            let message = format!("{:#}", config(&[("DATABASE_URL", url)]).unwrap_err());
-            assert!(message.contains("sqlite: or postgres://"), "{message}");
-        }
+        let message = format!("{:#}", config(&[("DATABASE_URL", "mariadb://torii:hunter2@db/torii")]).unwrap_err());
+        assert!(message.contains("mysql:// URL"), "{message}");
+        assert!(!message.contains("hunter2"), "the URL must not be echoed: {message}");
     }
 
     #[test]

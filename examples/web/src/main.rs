@@ -9,8 +9,9 @@
 //! - `DATABASE_URL`: default `sqlite://torii-example.db?mode=rwc`, a file in the current directory,
 //!   created and migrated at start-up. A `postgres://` (or `postgresql://`) URL uses PostgreSQL
 //!   instead, for example `postgres://torii:secret@localhost/torii`; the database must exist, and its
-//!   tables are created or upgraded at start-up. MySQL is served by Torii's SeaORM backend, which
-//!   this example does not use: a `mysql://` URL stops it at start-up with an error saying so.
+//!   tables are created or upgraded at start-up. A `mysql://` URL uses MySQL or MariaDB through
+//!   Torii's SeaORM backend, for example `mysql://root@127.0.0.1:3306/torii`; there too the database
+//!   must exist and its tables are created or upgraded at start-up.
 //! - `BIND_ADDR` and `PORT`: where to listen, default `127.0.0.1` and `3000`. `PORT=0` takes any free
 //!   port; the start-up log line gives the URL.
 //! - `TORII_SECURE_COOKIES`: unset or `0` uses `CookieConfig::development()`, a `torii_session` cookie
@@ -24,14 +25,45 @@
 //! - `PASSKEY_RP_ID` and `PASSKEY_ORIGIN`: the passkey relying party, default `localhost` and
 //!   `http://localhost:PORT` (the port actually listened on). Open the page at that origin to use
 //!   passkeys: browsers refuse them on `http://127.0.0.1:PORT`, whose host cannot be a relying party.
+//! - `SMTP_URL`: where mail goes. Unset, the console mailer writes each message's link to the log
+//!   (`email (console mailer, development only: not sent)` lines with `link=...`) so you can open it
+//!   from the terminal; it sends nothing and must not be used in production, since the log then
+//!   holds live sign-in links. Set, messages go through SMTP: `smtp://host[:port]` (STARTTLS,
+//!   required; port 587 by default), `smtps://host[:port]` (TLS from the first byte; 465), or
+//!   `smtp+plain://host:port` (unencrypted, for a local mail catcher such as Mailpit on port 1025).
+//!   Add `user:password@` before the host to log in (percent-encode `@`, `:` and `/` in them). The
+//!   URL is never logged.
+//! - `MAIL_FROM`: the sender address, default `noreply@example.com`.
+//! - `APP_BASE_URL`: where links in messages point (scheme, host, port, optional path prefix), for
+//!   example `https://app.example`. Default: the URL the server listens on (`http://127.0.0.1:PORT`,
+//!   also when listening on `0.0.0.0`). Links are never built from the request's `Host` header.
+//! - `TORII_OAUTH_PROVIDERS`: social login, a comma-separated list of provider names such as
+//!   `google,github,keycloak`. Unset, the page offers no provider. Each listed `<NAME>` (upper-cased,
+//!   `-` as `_`) is configured by `TORII_OAUTH_<NAME>_CLIENT_ID` (required), `..._CLIENT_SECRET`
+//!   (required for GitHub, optional for OpenID Connect public clients), `..._REDIRECT_URL` (required:
+//!   `<this app's URL>/auth/oauth/<name>/callback`, registered with the provider as is),
+//!   `..._ISSUER_URL` (the OpenID Connect issuer; not needed for `google`), `..._SCOPES` (optional,
+//!   separated by spaces or commas) and `..._KIND` (`oidc` or `github`; default `github` for the name
+//!   `github`, `oidc` otherwise: any other name is an OpenID Connect provider found through
+//!   discovery). A provider that is misconfigured or cannot be discovered stops the start-up with an
+//!   error naming the variable, never quoting a secret. The page then shows "Sign in with ..." links,
+//!   and a logged-in user's linked providers with "Unlink" buttons and "Link ..." links.
 //! - `RUST_LOG`: log filter, default `info,tower_http=warn`.
 //!
-//! Routes: `GET /` (the page, with `/app.js`, `/passkey.js` and `/style.css`), `/auth/...` (register,
-//! login, logout, user, session, sessions, health, passkey/..., passkeys), `GET /protected` (JSON `{user_id, email}`, or 401), and `GET /public`
+//! Email: a new account is mailed a link that verifies its address; the page can email a sign-in
+//! link, a password reset link, a new verification link, and change the password. The links open
+//! pages served by the auth routes (`/auth/magic-link`, `/auth/verify-email`, `/auth/password/reset`)
+//! whose button POSTs the token: opening a link, as mail scanners do, uses nothing up.
+//!
+//! Routes: `GET /` (the page, with `/app.js`, `/passkey.js`, `/email.js` and `/style.css`), `/auth/...`
+//! (register, login, logout, user, session, sessions, health, passkey/..., passkeys, magic-link/...,
+//! verify-email/..., password/...), `GET /protected` (JSON `{user_id, email}`, or 401), and `GET /public`
 //! (the same answer without authentication, the HTTP benchmark's baseline).
 
 mod app;
 mod config;
+mod mail;
+mod oauth;
 mod page;
 mod passkeys;
 mod shutdown;
@@ -42,8 +74,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use torii::storage::{PasskeyStorage, TokenRevocationStorage};
-use torii::{PostgresRepositoryProvider, RepositoryProvider, SqliteRepositoryProvider, Torii};
+use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage, TokenRevocationStorage};
+use torii::{PostgresRepositoryProvider, RepositoryProvider, SeaORMStorage, SqliteRepositoryProvider, Torii};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Backend, Config};
@@ -56,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     init_logging();
     let config = Config::from_env()?;
 
-    // The URL is not logged: it can carry a password. Both arms build the same app; only the storage
+    // The URL is not logged: it can carry a password. Every arm builds the same app; only the storage
     // type differs.
     match config.backend {
         Backend::Sqlite => {
@@ -70,19 +102,27 @@ async fn main() -> anyhow::Result<()> {
                 .context("cannot connect to the PostgreSQL database")?;
             serve(repositories, &config).await
         }
+        Backend::MySql => {
+            let storage = SeaORMStorage::connect(&config.database_url)
+                .await
+                .context("cannot connect to the MySQL/MariaDB database")?;
+            serve(storage.into_repository_provider(), &config).await
+        }
     }
 }
 
 /// Creates or upgrades the schema, then serves the app on `repositories` until a shutdown signal.
 async fn serve<R>(repositories: R, config: &Config) -> anyhow::Result<()>
 where
-    R: RepositoryProvider + TokenRevocationStorage + PasskeyStorage,
+    R: RepositoryProvider + TokenRevocationStorage + PasskeyStorage + MagicLinkStorage + OAuthStorage,
 {
+    let mail = mail::MailSettings::from_env()?;
     repositories.migrate().await.context("cannot create or upgrade the database schema")?;
     // Bound first: the passkey origin defaults to the port actually taken (PORT=0 picks any).
     let listener = TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let torii = Torii::new(Arc::new(repositories)).with_passkeys(passkeys::from_env(addr.port())?)?;
+    let torii = oauth::with_providers_from_env(torii).await?;
     // JWT_SECRET switches to stateless JWT sessions (revocable through a denylist); without it sessions
     // are opaque tokens stored in the database.
     let torii = Arc::new(match config.jwt.clone() {
@@ -90,9 +130,11 @@ where
         None => torii,
     });
 
-    let app = app::router(torii, config.cookies.clone());
+    let email = mail.flows(torii.clone(), addr)?;
+    let app = app::router(torii, config.cookies.clone(), email.clone());
     tracing::info!(
         url = %format!("http://{addr}/"),
+        mailer = mail.mailer_name(),
         secure_cookies = config.cookies.is_secure(),
         sessions = if config.jwt.is_some() { "jwt" } else { "opaque" },
         database = ?config.backend,
@@ -104,6 +146,8 @@ where
         .with_graceful_shutdown(shutdown::signal())
         .await
         .context("the server failed")?;
+    // Mail queued by the last requests (retries included) is sent before the process exits.
+    email.wait_idle().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -14,18 +14,23 @@ use axum::routing::get;
 const INDEX_HTML: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const PASSKEY_JS: &str = include_str!("../static/passkey.js");
+const EMAIL_JS: &str = include_str!("../static/email.js");
+const OAUTH_JS: &str = include_str!("../static/oauth.js");
 const STYLE_CSS: &str = include_str!("../static/style.css");
 
 /// No inline script or style, no plugins, no framing, no `<base>` tricks; fetches to this origin only.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// `GET /`, `GET /app.js` and `GET /style.css`, each with the security headers.
+/// `GET /`, its scripts (`/app.js`, `/passkey.js`, `/email.js`) and `GET /style.css`, each with the security
+/// headers.
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| asset("text/html; charset=utf-8", INDEX_HTML)))
         .route("/app.js", get(|| asset("text/javascript; charset=utf-8", APP_JS)))
         .route("/passkey.js", get(|| asset("text/javascript; charset=utf-8", PASSKEY_JS)))
+        .route("/email.js", get(|| asset("text/javascript; charset=utf-8", EMAIL_JS)))
+        .route("/oauth.js", get(|| asset("text/javascript; charset=utf-8", OAUTH_JS)))
         .route("/style.css", get(|| asset("text/css; charset=utf-8", STYLE_CSS)))
         .layer(middleware::map_response(security_headers))
 }

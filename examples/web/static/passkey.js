@@ -1,5 +1,6 @@
-// Passkeys on the Torii example page: sign up, log in (with or without an email), add, list, rename
-// and delete passkeys. Loaded after app.js and uses its helpers ($, api, run, showMessage, ...).
+// Passkeys on the Torii example page: sign up, log in (with or without an email, or from the email
+// field's autofill), add, list, rename and delete passkeys. Loaded after app.js and uses its helpers
+// ($, api, run, showMessage, ...).
 //
 // The server sends WebAuthn options as JSON with binary values in base64url; the browser API wants
 // ArrayBuffers, and its answers are ArrayBuffers that go back as base64url. That conversion is all this
@@ -42,14 +43,17 @@ async function createPasskey(options) {
   };
 }
 
-/** navigator.credentials.get() with the server's options (a modal prompt, never autofill). */
-async function getPasskey(options) {
+/**
+ * navigator.credentials.get() with the server's options. A modal prompt unless `request` asks for
+ * `mediation: 'conditional'` (autofill), which also passes the AbortSignal that cancels it.
+ */
+async function getPasskey(options, request = {}) {
   const publicKey = {
     ...options.publicKey,
     challenge: fromBase64url(options.publicKey.challenge),
     allowCredentials: decodeDescriptors(options.publicKey.allowCredentials),
   };
-  const credential = await navigator.credentials.get({ publicKey });
+  const credential = await navigator.credentials.get({ ...request, publicKey });
   const { response } = credential;
   return {
     id: credential.id,
@@ -181,16 +185,128 @@ async function loadPasskeys() {
   $('passkeys').dataset.count = String(result.data.passkeys.length);
 }
 
-// app.js marks the login state on #status; follow it, so the list is current after any login.
+// Autofill ("conditional UI"): while the login form is shown, a usernameless login waits in the
+// background, and the browser lists this site's passkeys among the email field's suggestions (the field
+// has autocomplete="username webauthn"). Picking one logs in; nothing is shown otherwise. The state is
+// mirrored on the field's data-passkey-autofill: waiting, stopped, refused, failed or unavailable.
+// While a button's ceremony runs, `suspended` keeps autofill from starting again.
+const autofill = { controller: null, done: Promise.resolve(), suspended: false };
+
+/**
+ * Runs a button's passkey action with autofill paused: a page runs one WebAuthn request at a time, so
+ * the waiting autofill request is aborted before the button's own prompt, and started again once the
+ * action is over if nobody is logged in.
+ */
+async function pausingAutofill(action) {
+  autofill.suspended = true;
+  await stopAutofill();
+  try {
+    await action();
+  } finally {
+    autofill.suspended = false;
+    startAutofill();
+  }
+}
+
+function setAutofillState(state) {
+  $('email').dataset.passkeyAutofill = state;
+}
+
+async function autofillAvailable() {
+  try {
+    return (await window.PublicKeyCredential?.isConditionalMediationAvailable?.()) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the background request, unless one is running or someone is logged in. */
+function startAutofill() {
+  if (autofill.controller || autofill.suspended || $('status').dataset.state !== 'logged-out') return;
+  const controller = new AbortController();
+  autofill.controller = controller;
+  autofill.done = waitForAutofill(controller.signal)
+    .catch(() => setAutofillState('failed'))
+    .finally(() => {
+      if (autofill.controller === controller) autofill.controller = null;
+    });
+}
+
+/** Cancels the background request; resolves once the browser has let go of it. */
+async function stopAutofill() {
+  const { controller, done } = autofill;
+  if (!controller) return;
+  autofill.controller = null;
+  controller.abort();
+  await done;
+}
+
+async function waitForAutofill(signal) {
+  if (!(await autofillAvailable())) {
+    setAutofillState('unavailable');
+    return;
+  }
+  const start = await api('POST', '/passkey/login/start', {});
+  if (signal.aborted) {
+    setAutofillState('stopped');
+    return;
+  }
+  if (!start.ok) {
+    setAutofillState('failed');
+    return;
+  }
+  // The challenge expires on the server (options.publicKey.timeout says when): take a fresh one before.
+  const lifetime = Number(start.data.options.publicKey.timeout) || 300_000;
+  const refresh = setTimeout(() => stopAutofill().then(startAutofill), Math.max(lifetime - 15_000, 30_000));
+  let response;
+  try {
+    setAutofillState('waiting');
+    response = await getPasskey(start.data.options, { mediation: 'conditional', signal });
+  } catch {
+    // An abort is ours (a button started another ceremony, or a login happened); anything else ends
+    // autofill until the next ceremony or logout, without bothering the user, who asked for nothing.
+    setAutofillState(signal.aborted ? 'stopped' : 'failed');
+    return;
+  } finally {
+    clearTimeout(refresh);
+  }
+  setAutofillState('stopped');
+  let refused = true;
+  await run(async () => {
+    const finish = await api('POST', '/passkey/login/finish', { challenge_id: start.data.challenge_id, response });
+    if (!finish.ok) {
+      showMessage(errorText(finish));
+      return;
+    }
+    refused = false;
+    showMessage('', 'info');
+    showLoggedIn(finish.data.user);
+    await loadSessions();
+  });
+  if (refused) {
+    // Offer the passkeys again when the user comes back to the field, not at once: a device that
+    // answers by itself would otherwise send the refused passkey again and again.
+    setAutofillState('refused');
+    $('email').addEventListener('focus', startAutofill, { once: true });
+  }
+}
+
+// app.js marks the login state on #status; follow it, so the list is current after any login and
+// autofill runs exactly while the login form is shown.
 new MutationObserver(() => {
-  if ($('status').dataset.state === 'logged-in') loadPasskeys();
-  else {
+  const state = $('status').dataset.state;
+  if (state === 'logged-in') {
+    stopAutofill();
+    loadPasskeys();
+  } else {
     $('passkeys-body').replaceChildren();
     delete $('passkeys').dataset.count;
+    if (state === 'logged-out') startAutofill();
   }
 }).observe($('status'), { attributes: true, attributeFilter: ['data-state'] });
 
-$('passkey-signup').addEventListener('click', () => run(passkeySignUp));
-$('passkey-login').addEventListener('click', () => run(() => passkeyLogin(true)));
-$('passkey-login-usernameless').addEventListener('click', () => run(() => passkeyLogin(false)));
+$('passkey-signup').addEventListener('click', () => run(() => pausingAutofill(passkeySignUp)));
+$('passkey-login').addEventListener('click', () => run(() => pausingAutofill(() => passkeyLogin(true))));
+$('passkey-login-usernameless').addEventListener('click', () =>
+  run(() => pausingAutofill(() => passkeyLogin(false))));
 $('passkey-add').addEventListener('click', () => run(addPasskey));

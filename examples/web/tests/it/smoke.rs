@@ -20,11 +20,15 @@ fn page_is_served_with_security_headers() {
     assert!(page.body.contains(r#"<script src="/app.js" defer></script>"#));
     // The CSP forbids inline script, so the page must not contain any.
     assert!(page.body.contains(r#"<script src="/passkey.js" defer></script>"#));
-    assert_eq!(page.body.matches("<script").count(), 2, "only the external scripts");
+    assert!(page.body.contains(r#"<script src="/email.js" defer></script>"#));
+    assert!(page.body.contains(r#"<script src="/oauth.js" defer></script>"#));
+    assert_eq!(page.body.matches("<script").count(), 4, "only the external scripts");
 
     for (path, content_type) in [
         ("/app.js", "text/javascript; charset=utf-8"),
         ("/passkey.js", "text/javascript; charset=utf-8"),
+        ("/email.js", "text/javascript; charset=utf-8"),
+        ("/oauth.js", "text/javascript; charset=utf-8"),
         ("/style.css", "text/css; charset=utf-8"),
     ] {
         let asset = server.get(path);
@@ -35,6 +39,8 @@ fn page_is_served_with_security_headers() {
     // The script writes user-supplied text as text only.
     assert!(!server.get("/app.js").body.contains("innerHTML"));
     assert!(!server.get("/passkey.js").body.contains("innerHTML"));
+    assert!(!server.get("/email.js").body.contains("innerHTML"));
+    assert!(!server.get("/oauth.js").body.contains("innerHTML"));
 }
 
 #[test]

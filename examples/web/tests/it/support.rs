@@ -3,7 +3,7 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -20,6 +20,8 @@ pub struct Server {
     child: Child,
     /// `host:port` it listens on.
     pub addr: String,
+    /// Every line it has written to stdout (its log) so far.
+    log: Arc<Mutex<Vec<String>>>,
     /// The directory of its SQLite database, if it has one.
     _data: Option<TempDir>,
 }
@@ -28,9 +30,15 @@ impl Server {
     /// Starts the server on a SQLite database file of its own, on a port the OS picks, and waits for
     /// its start-up log line.
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables (set last, so they win over the
+    /// defaults, `PORT` included).
+    pub fn start_with_env(extra_env: &[(&str, &str)]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let database_url = format!("sqlite://{}?mode=rwc", data.path().join("example.db").display());
-        let mut server = Self::start_on(&database_url);
+        let mut server = Self::start_on_with_env(&database_url, extra_env);
         server._data = Some(data);
         server
     }
@@ -38,17 +46,29 @@ impl Server {
     /// Starts the server on `database_url` (which must outlive it), on a port the OS picks, and waits
     /// for its start-up log line.
     pub fn start_on(database_url: &str) -> Self {
+        Self::start_on_with_env(database_url, &[])
+    }
+
+    /// Like [`Server::start_on`], with extra environment variables (see [`Server::start_with_env`]).
+    pub fn start_on_with_env(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
         let child = Command::new(SERVER_BIN)
             .env("PORT", "0")
             .env("BIND_ADDR", "127.0.0.1")
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "info")
             .env_remove("TORII_SECURE_COOKIES")
+            // The console mailer, with links to the address the server listens on.
+            .env_remove("SMTP_URL")
+            .env_remove("APP_BASE_URL")
+            // No social login unless a test asks for it.
+            .env_remove("TORII_OAUTH_PROVIDERS")
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {SERVER_BIN}: {err}"));
-        let mut server = Self { child, addr: String::new(), _data: None };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut server = Self { child, addr: String::new(), log: Arc::clone(&log), _data: None };
 
         let stdout = server.child.stdout.take().unwrap();
         let (found, url) = mpsc::channel();
@@ -57,6 +77,7 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 eprintln!("server| {line}");
+                log.lock().unwrap().push(line.clone());
                 if let Some(addr) = line.split_once("url=http://").and_then(|(_, rest)| rest.split('/').next()) {
                     let _ = found.send(addr.to_owned());
                 }
@@ -64,6 +85,18 @@ impl Server {
         });
         server.addr = url.recv_timeout(START_TIMEOUT).expect("the server logs its URL at start-up");
         server
+    }
+
+    /// Waits (at most ten seconds) for a log line that satisfies `matches`, and returns it.
+    pub fn wait_for_log(&self, matches: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| matches(l)) {
+                return line.clone();
+            }
+            assert!(Instant::now() < deadline, "no such line in the server's log");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends SIGTERM and waits (at most ten seconds) for the process to exit.
