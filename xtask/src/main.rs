@@ -4,8 +4,10 @@
 //! - `ci`: everything CI checks (what `.ci/run` runs): formatting, clippy with warnings denied, the
 //!   migration copies, the book's includes, and the test suite.
 //! - `test`: the test suite (the command README.md gives).
-//! - `bench`: the criterion benchmarks (the PostgreSQL ones measure nothing, with a message, when no
-//!   server is reachable).
+//! - `bench`: the criterion benchmarks, including `get_session` and password login on every storage
+//!   backend (the PostgreSQL and MySQL ones measure nothing, with a message, when no server is
+//!   reachable). Arguments after `--` go to criterion, e.g.
+//!   `cargo xtask bench -- --measurement-time 3 --warm-up-time 1`.
 //! - `bench-http`: requests/second of `GET /protected` (session cookie validated on every request) against
 //!   `GET /public` (same server, no authentication) on the release build of the example web app, with
 //!   `wrk` (Debian package `wrk`).
@@ -22,9 +24,13 @@ type Result<T = ()> = std::result::Result<T, String>;
 /// The test command README.md documents; `ci` runs exactly this.
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
 
+/// The `torii` features the per-backend benchmark needs (SQLite through sqlx is on by default).
+const BACKEND_BENCH_FEATURES: &str = "postgres,seaorm-sqlite,seaorm-postgres,seaorm-mysql";
+
 /// The criterion benchmarks `bench` runs, one cargo command each.
 const BENCHES: &[&[&str]] = &[
     &["bench", "-p", "torii", "--bench", "sessions"],
+    &["bench", "-p", "torii", "--bench", "backends", "--features", BACKEND_BENCH_FEATURES],
     &["bench", "-p", "torii-storage-postgres", "--bench", "postgres"],
 ];
 
@@ -39,7 +45,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("test") => cargo(TEST_COMMAND),
-        Some("bench") => BENCHES.iter().try_for_each(|bench| cargo(bench)),
+        Some("bench") => bench(&args[1..]),
         Some("bench-http") => bench_http::run(&root()),
         Some("migrations") => check_migrations(),
         Some("book") => book(),
@@ -71,6 +77,23 @@ pub(crate) fn cargo(args: &[&str]) -> Result {
     let status =
         Command::new(cargo).args(args).current_dir(root()).status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", args.join(" "))) }
+}
+
+/// Runs every benchmark in [`BENCHES`]; `args` (after an optional `--`) are passed on to criterion.
+fn bench(args: &[String]) -> Result {
+    let args = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => args,
+    };
+    let extra: Vec<&str> = args.iter().map(String::as_str).collect();
+    BENCHES.iter().try_for_each(|bench| {
+        let mut command = bench.to_vec();
+        if !extra.is_empty() {
+            command.push("--");
+            command.extend(&extra);
+        }
+        cargo(&command)
+    })
 }
 
 fn ci() -> Result {
