@@ -12,9 +12,12 @@
 //!   `GET /public` (same server, no authentication) on the release build of the example web app, with
 //!   `wrk` (Debian package `wrk`).
 //! - `migrations --check`: each storage crate's embedded migrations equal the canonical `migrations/`.
+//! - `tidy`: ARCHITECTURE.md's code map names every crate; no storage crate depends on another storage
+//!   crate or on axum; storage code reads no wall clock outside an allow-list.
 //! - `book`: builds the mdBook (needs `mdbook` on PATH) after checking its includes.
 
 mod bench_http;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -49,8 +52,9 @@ fn main() -> ExitCode {
         Some("bench-http") => bench_http::run(&root()),
         Some("migrations") => check_migrations(),
         Some("book") => book(),
+        Some("tidy") => tidy::run(&root()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|test|bench|bench-http|migrations --check|book>");
+            eprintln!("usage: cargo xtask <ci|test|bench|bench-http|migrations --check|tidy|book>");
             return ExitCode::from(2);
         }
     };
@@ -100,6 +104,7 @@ fn ci() -> Result {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
     check_migrations()?;
+    tidy::run(&root())?;
     check_book_includes()?;
     cargo(TEST_COMMAND)
 }
