@@ -67,10 +67,8 @@ fn normal_dependencies(manifest: &str) -> Vec<String> {
             in_dependencies = line == "[dependencies]";
             continue;
         }
-        if in_dependencies {
-            if let Some((name, _)) = line.split_once('=') {
-                names.push(name.trim().trim_matches('"').to_owned());
-            }
+        if in_dependencies && let Some((name, _)) = line.split_once('=') {
+            names.push(name.trim().trim_matches('"').to_owned());
         }
     }
     names

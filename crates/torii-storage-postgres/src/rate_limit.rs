@@ -1,4 +1,4 @@
-//! Rate-limit counters: one row per key hash and fixed window.
+//! Rate-limit counters: one row per key hash and epoch-aligned window, decided as a sliding window.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use torii_core::StorageResult;
@@ -17,18 +17,23 @@ impl RateLimitStorage for PostgresRepositoryProvider {
         max: u32,
     ) -> StorageResult<RateLimitDecision> {
         let slot = RateLimitWindow::containing(key, now, window)?;
-        // One upsert: concurrent hits on one row queue on its lock, and each returns the count it made.
-        let hits: i64 = sqlx::query_scalar(
-            "INSERT INTO rate_limits (key_hash, window_start, hits, expires_at) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits",
+        // One upsert: concurrent hits on one row queue on its lock, and each returns the count it made,
+        // along with the previous window's count (which no longer changes).
+        let (hits, previous): (i64, i64) = sqlx::query_as(
+            "WITH hit AS (INSERT INTO rate_limits (key_hash, window_start, hits, expires_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits) \
+             SELECT hit.hits, COALESCE((SELECT hits FROM rate_limits WHERE key_hash = $1 AND window_start = $4), 0) \
+             FROM hit",
         )
         .bind(&slot.key_hash)
         .bind(micros(slot.start))
-        .bind(micros(slot.resets_at))
+        .bind(micros(slot.expires_at()))
+        .bind(micros(slot.previous_start()))
         .fetch_one(&self.pool)
         .await
         .map_err(on("rate limit"))?;
-        Ok(RateLimitDecision::from_count(u64::try_from(hits).unwrap_or(0), max, slot.resets_at))
+        let count = |hits: i64| u64::try_from(hits).unwrap_or(0);
+        Ok(RateLimitDecision::sliding(count(previous), count(hits), max, now, &slot))
     }
 
     async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {

@@ -1,4 +1,5 @@
-//! Rate-limit counters: one hash per key (by the key's SHA-256) holding its current fixed window.
+//! Rate-limit counters: one hash per key (by the key's SHA-256) holding its current window's count and
+//! the previous window's, decided as a sliding window.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use torii_core::StorageResult;
@@ -20,19 +21,23 @@ impl RateLimitStorage for RedisSessionStorage {
         let slot = RateLimitWindow::containing(key, now, window)?;
         // Relative to Torii's `now`, as for sessions, so a clock behind Redis's never loses a live count;
         // Redis's expiry only frees memory.
-        let remaining = (slot.resets_at - now).checked_add(&EXPIRY_MARGIN).unwrap_or(EXPIRY_MARGIN);
-        let (hits, resets_at): (u64, i64) = scripts::HIT_RATE_LIMIT
+        // The counter must outlive its window by one more, while it weighs on the next window's decisions.
+        let remaining = (slot.expires_at() - now).checked_add(&EXPIRY_MARGIN).unwrap_or(EXPIRY_MARGIN);
+        let (hits, resets_at, previous): (u64, i64, u64) = scripts::HIT_RATE_LIMIT
             .key(self.keys.rate_limit(&slot.key_hash))
             .key(self.keys.rate_limits_by_expiry())
             .arg(to_micros(slot.start))
             .arg(to_micros(slot.resets_at))
             .arg(remaining.num_milliseconds().max(1))
             .arg(&slot.key_hash)
+            .arg(to_micros(slot.expires_at()))
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(map_redis)?;
         let resets_at = DateTime::from_timestamp_micros(resets_at).ok_or_else(|| corrupt("a rate-limit window"))?;
-        Ok(RateLimitDecision::from_count(hits, max, resets_at))
+        // Normally the window asked for; a later one when another instance's clock runs ahead.
+        let counted = RateLimitWindow { start: resets_at - slot.length(), resets_at, ..slot };
+        Ok(RateLimitDecision::sliding(previous, hits, max, now, &counted))
     }
 
     async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {

@@ -1,4 +1,4 @@
-//! Rate-limit counters: one row per key hash and fixed window.
+//! Rate-limit counters: one row per key hash and epoch-aligned window, decided as a sliding window.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::ActiveValue::Set;
@@ -32,7 +32,7 @@ fn row(slot: &RateLimitWindow, hits: i64) -> rate_limits::ActiveModel {
         key_hash: Set(slot.key_hash.clone()),
         window_start: Set(micros(slot.start)),
         hits: Set(hits),
-        expires_at: Set(micros(slot.resets_at)),
+        expires_at: Set(micros(slot.expires_at())),
     }
 }
 
@@ -77,6 +77,18 @@ async fn create_then_count<C: ConnectionTrait + TransactionTrait>(
     Ok(None)
 }
 
+/// The previous window's count (it no longer changes, so reading it apart from the hit is as good as
+/// atomic).
+async fn previous_hits<C: ConnectionTrait>(conn: &C, slot: &RateLimitWindow) -> Result<i64, DbErr> {
+    let read = rate_limits::Entity::find().select_only().column(Column::Hits).filter(
+        Expr::col(Column::KeyHash)
+            .eq(slot.key_hash.as_str())
+            .and(Expr::col(Column::WindowStart).eq(micros(slot.previous_start()))),
+    );
+    let hits: Option<Hits> = db::one(conn, read.as_query()).await?;
+    Ok(hits.map_or(0, |row| row.hits))
+}
+
 impl RateLimitStorage for SeaORMRepositoryProvider {
     async fn hit_rate_limit(
         &self,
@@ -92,7 +104,9 @@ impl RateLimitStorage for SeaORMRepositoryProvider {
         }
         .map_err(on("rate limit"))?
         .ok_or_else(|| torii_core::StorageError::Corrupt("a rate-limit counter could not be read back".to_owned()))?;
-        Ok(RateLimitDecision::from_count(u64::try_from(hits).unwrap_or(0), max, slot.resets_at))
+        let previous = previous_hits(&self.db, &slot).await.map_err(on("rate limit"))?;
+        let count = |hits: i64| u64::try_from(hits).unwrap_or(0);
+        Ok(RateLimitDecision::sliding(count(previous), count(hits), max, now, &slot))
     }
 
     async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {

@@ -1,4 +1,4 @@
-//! Rate-limit counters: one row per key hash and fixed window.
+//! Rate-limit counters: one row per key hash and epoch-aligned window, decided as a sliding window.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use torii_core::StorageResult;
@@ -25,11 +25,20 @@ impl RateLimitStorage for SqliteRepositoryProvider {
         )
         .bind(&slot.key_hash)
         .bind(to_micros(slot.start))
-        .bind(to_micros(slot.resets_at))
+        .bind(to_micros(slot.expires_at()))
         .fetch_one(&self.pool)
         .await
         .map_err(on("rate limit"))?;
-        Ok(RateLimitDecision::from_count(u64::try_from(hits).unwrap_or(0), max, slot.resets_at))
+        // The previous window no longer changes, so reading it apart from the hit is as good as atomic.
+        let previous: Option<i64> =
+            sqlx::query_scalar("SELECT hits FROM rate_limits WHERE key_hash = ? AND window_start = ?")
+                .bind(&slot.key_hash)
+                .bind(to_micros(slot.previous_start()))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(on("rate limit"))?;
+        let count = |hits: i64| u64::try_from(hits).unwrap_or(0);
+        Ok(RateLimitDecision::sliding(count(previous.unwrap_or(0)), count(hits), max, now, &slot))
     }
 
     async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {

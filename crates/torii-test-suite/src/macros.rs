@@ -193,7 +193,8 @@ macro_rules! rate_limit_storage_tests {
             rate_limits,
             [
                 counts_up_to_max_then_refuses,
-                new_window_resets,
+                previous_window_weighs_on_the_next,
+                previous_window_weighs_in_proportion,
                 keys_are_independent,
                 concurrent_hits_allow_exactly_max,
                 reset_forgets_the_key,

@@ -1,5 +1,5 @@
-//! Checks of [`RateLimitStorage`]: counting up to the limit in fixed windows, independent keys, atomic
-//! counting under concurrency, resets and batched cleanup.
+//! Checks of [`RateLimitStorage`]: counting up to the limit in a sliding window, independent keys,
+//! atomic counting under concurrency, resets and batched cleanup.
 
 use std::sync::Arc;
 
@@ -35,9 +35,10 @@ pub async fn counts_up_to_max_then_refuses<B: RateLimitStorage>(backend: B) {
     assert!(!refused.allowed, "a limit of zero allows nothing");
 }
 
-/// The count starts again in the next window (at its first instant), and windows are aligned to the
-/// epoch, so every hit in one window counts against the same limit.
-pub async fn new_window_resets<B: RateLimitStorage>(backend: B) {
+/// Hits of the previous window weigh on the next one in proportion to how much of that window the
+/// sliding window still covers: a burst at the end of one window cannot be followed by a second full
+/// burst at the start of the next (fixed windows would allow twice the limit there).
+pub async fn previous_window_weighs_on_the_next<B: RateLimitStorage>(backend: B) {
     let key = fresh_key("reset-password");
     let window = TimeDelta::minutes(1);
     let start = RateLimitWindow::containing(&key, now(), window).unwrap().start;
@@ -48,10 +49,38 @@ pub async fn new_window_resets<B: RateLimitStorage>(backend: B) {
     let last_micro = start + window - TimeDelta::microseconds(1);
     assert!(!ok(backend.hit_rate_limit(&key, last_micro, window, 2).await, "hit").allowed, "same window");
 
-    let next = ok(backend.hit_rate_limit(&key, start + window, window, 2).await, "hit in the next window");
-    assert!(next.allowed, "a new window starts from zero");
-    assert_eq!(next.count, 1);
-    assert_eq!(next.resets_at, start + window + window);
+    // Four hits were counted in the first window. At the first instant of the next one, all of it is
+    // still inside the sliding window: refused, and the refusal names a later time to retry.
+    let boundary = ok(backend.hit_rate_limit(&key, start + window, window, 2).await, "hit at the boundary");
+    assert!(!boundary.allowed, "a burst at the end of a window still counts at the start of the next");
+    assert_eq!(boundary.count, 5, "four before, weighed fully, and this one");
+    assert_eq!(boundary.resets_at, start + window + window);
+    assert!(boundary.retry_at > start + window, "a refusal names a later time to retry");
+
+    // Once both of those windows have slid out entirely, counting starts afresh.
+    let later = ok(backend.hit_rate_limit(&key, start + window * 3, window, 2).await, "hit three windows on");
+    assert!(later.allowed, "a window two windows back weighs nothing");
+    assert_eq!(later.count, 1);
+    assert_eq!(later.retry_at, start + window * 3, "an allowed hit may be retried at once");
+}
+
+/// Half way through a window, half of the previous window's count still weighs.
+pub async fn previous_window_weighs_in_proportion<B: RateLimitStorage>(backend: B) {
+    let key = fresh_key("login");
+    let window = TimeDelta::minutes(10);
+    let start = RateLimitWindow::containing(&key, now(), window).unwrap().start;
+    for _ in 0..10 {
+        ok(backend.hit_rate_limit(&key, start + TimeDelta::minutes(9), window, 10).await, "fill the first window");
+    }
+    let halfway = start + window + TimeDelta::minutes(5);
+    for expected in 1..=5_u32 {
+        let decision = ok(backend.hit_rate_limit(&key, halfway, window, 10).await, "hit half way");
+        assert!(decision.allowed, "hit {expected}: five of the previous ten still weigh, so five more fit");
+        assert_eq!(decision.count, 5 + expected);
+    }
+    let refused = ok(backend.hit_rate_limit(&key, halfway, window, 10).await, "one too many");
+    assert!(!refused.allowed, "the sixth hit half way exceeds the limit");
+    assert_eq!(refused.count, 11);
 }
 
 /// Keys are independent and compared exactly: other keys, keys that differ only in case or by a
@@ -124,8 +153,8 @@ pub async fn reset_forgets_the_key<B: RateLimitStorage>(backend: B) {
     ok(backend.reset_rate_limit(&fresh_key("never-used")).await, "reset an unknown key");
 }
 
-/// Cleanup deletes only counters whose window has ended, at most `batch_size` per call; live counters
-/// keep counting.
+/// Cleanup deletes only counters that expired (one window after their window ended: until then they
+/// weigh on the next window's decisions), at most `batch_size` per call; live counters keep counting.
 pub async fn cleanup_removes_expired_counters_in_batches<B: RateLimitStorage>(backend: B) {
     // Around the year 2000, so counters other tests write at the present time are never expired here.
     let now: DateTime<Utc> = at_micros(946_684_800_000_000);
@@ -133,8 +162,11 @@ pub async fn cleanup_removes_expired_counters_in_batches<B: RateLimitStorage>(ba
     for _ in 0..25 {
         ok(backend.hit_rate_limit(&fresh_key("old"), now - TimeDelta::minutes(5), window, 3).await, "hit long ago");
     }
-    // A window that ends exactly at `now` has ended.
-    ok(backend.hit_rate_limit(&fresh_key("ending"), now - window, window, 3).await, "hit in the last window");
+    // A counter that expires exactly at `now` has expired: its window ended one window ago.
+    ok(backend.hit_rate_limit(&fresh_key("ending"), now - window * 2, window, 3).await, "hit two windows ago");
+    // The last window's counter still weighs on this one's decisions: it stays.
+    let previous = fresh_key("previous");
+    ok(backend.hit_rate_limit(&previous, now - window, window, 3).await, "hit in the last window");
     let live = fresh_key("live");
     ok(backend.hit_rate_limit(&live, now, window, 3).await, "hit now");
     let mut counts = Vec::new();
@@ -146,7 +178,9 @@ pub async fn cleanup_removes_expired_counters_in_batches<B: RateLimitStorage>(ba
         }
         assert!(counts.len() < 10, "cleanup never finished: {counts:?}");
     }
-    assert_eq!(counts, [10, 10, 6, 0], "26 ended windows in batches of 10");
+    assert_eq!(counts, [10, 10, 6, 0], "26 expired counters in batches of 10");
     let decision = ok(backend.hit_rate_limit(&live, now, window, 3).await, "hit the live key");
     assert_eq!(decision.count, 2, "a live counter must survive the cleanup");
+    let decision = ok(backend.hit_rate_limit(&previous, now, window, 3).await, "hit the previous key");
+    assert_eq!(decision.count, 2, "the previous window's counter must survive the cleanup");
 }

@@ -2,8 +2,9 @@
 //! used to flood someone's inbox.
 //!
 //! It counts in storage ([`RateLimitStorage`]), under one key per kind of message and normalised address,
-//! so every instance of the application behind a load balancer shares one budget per account. Windows
-//! are the storage's fixed windows aligned to the epoch. Times come from Torii's clock, so tests move
+//! so every instance of the application behind a load balancer shares one budget per account. The
+//! window slides (see [`RateLimitStorage`]): a burst at the end of one window still counts at the start
+//! of the next. Times come from Torii's clock, so tests move
 //! them with `ManualClock`.
 
 use std::future::Future;

@@ -1,4 +1,5 @@
--- Deletes up to ARGV[3] rate-limit counters whose window ended at or before ARGV[2] (µs).
+-- Deletes up to ARGV[3] rate-limit counters that expired (one window after their window ended) at or
+-- before ARGV[2] (µs).
 -- KEYS: the counters' expiry set. ARGV: prefix, now µs, batch size. Returns how many counters went.
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', '0', ARGV[3])
 for _, key_hash in ipairs(expired) do
