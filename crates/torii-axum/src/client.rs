@@ -3,9 +3,11 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// Longest user agent kept; longer ones are cut (they are informational, and unbounded input does not
 /// belong in the sessions table).
@@ -44,4 +46,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self::from_parts(parts))
     }
+}
+
+impl From<ClientInfo> for torii_core::ClientContext {
+    fn from(client: ClientInfo) -> Self {
+        Self { ip_address: client.ip_address, user_agent: client.user_agent }
+    }
+}
+
+/// Middleware that makes the request's [`ClientInfo`] the client of every audit event recorded while
+/// it is handled (see `torii_core::audit::with_client_context`). The auth router applies it to its own
+/// routes; add it to yours (`axum::middleware::from_fn(audit_client_context)`) when your handlers call
+/// the coordinator, so their events say where the request came from.
+pub async fn audit_client_context(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let client = ClientInfo::from_parts(&parts).into();
+    torii_core::audit::with_client_context(client, next.run(Request::from_parts(parts, body))).await
 }

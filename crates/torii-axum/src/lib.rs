@@ -37,15 +37,16 @@ mod json;
 mod oauth_error;
 mod routes;
 
-pub use client::ClientInfo;
+pub use client::{ClientInfo, audit_client_context};
 pub use config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
 pub use context::{AuthContext, SessionAuthority};
 pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser};
 pub use json::ApiJson;
 pub use routes::{
-    AuthRoutes, DEFAULT_BODY_LIMIT, LinkedAccount, LinkedAccountsResponse, LoginResponse, OAuthProvidersResponse,
-    OAuthRouteConfig, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,
+    AuthRoutes, DEFAULT_BODY_LIMIT, DEFAULT_SECURITY_EVENTS, LinkedAccount, LinkedAccountsResponse, LoginResponse,
+    MAX_SECURITY_EVENTS_PER_REQUEST, OAuthProvidersResponse, OAuthRouteConfig, RevokedResponse, SecurityEventInfo,
+    SecurityEventsResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,
 };
 #[cfg(feature = "passkey")]
 pub use routes::{PasskeyResponse, PasskeysResponse};

@@ -15,6 +15,7 @@
 //! assert!(!format!("{token:?}").contains(token.as_str())); // Debug never shows the secret
 //! ```
 
+pub mod audit;
 pub mod cleanup;
 pub mod clock;
 pub mod email;

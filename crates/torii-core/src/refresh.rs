@@ -8,10 +8,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::audit::AuthMethod;
 use crate::error::ToriiError;
 use crate::id::{SessionId, UserId};
 use crate::session::{Session, SessionToken};
-use crate::storage::{RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse};
+use crate::storage::{AuditEventKind, RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
 
@@ -76,7 +77,10 @@ impl<S: RefreshTokenStorage> Torii<S> {
         let now = self.now();
         match self.storage().use_refresh_token(&TokenHash::of(refresh_token), now).await? {
             RefreshTokenUse::Valid(record) => {
-                self.new_pair(&record.user_id, record.family_id, user_agent, ip_address).await
+                let client = crate::torii::explicit_client(&user_agent, &ip_address);
+                let pair = self.new_pair(&record.user_id, record.family_id, user_agent, ip_address).await?;
+                self.audit_login(&record.user_id, AuthMethod::Refresh, &pair.session, client.as_ref()).await;
+                Ok(pair)
             }
             RefreshTokenUse::Reused(record) => {
                 let revoked = self.storage().revoke_refresh_family(&record.family_id, now).await?;
@@ -85,9 +89,17 @@ impl<S: RefreshTokenStorage> Torii<S> {
                     revoked,
                     "refresh token reused: the token family is revoked"
                 );
+                let client = crate::torii::explicit_client(&user_agent, &ip_address);
+                let detail = serde_json::json!({ "revoked_tokens": revoked });
+                self.audit(AuditEventKind::REFRESH_TOKEN_REUSED, Some(&record.user_id), client.as_ref(), detail).await;
                 Err(ToriiError::InvalidToken("refresh token already used"))
             }
-            _ => Err(ToriiError::InvalidToken("invalid refresh token")),
+            _ => {
+                let client = crate::torii::explicit_client(&user_agent, &ip_address);
+                let detail = serde_json::json!({ "method": "refresh", "reason": "invalid_token" });
+                self.audit(AuditEventKind::LOGIN_FAILED, None, client.as_ref(), detail).await;
+                Err(ToriiError::InvalidToken("invalid refresh token"))
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 
+use crate::audit::{AuthMethod, method_detail};
 use crate::clock::{Clock, SystemClock};
 use crate::email::validate_email;
 use crate::error::{StorageError, ToriiError};
@@ -15,7 +16,9 @@ use crate::policy::SessionPolicy;
 use crate::session::SessionProviderType;
 use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
 use crate::split::{NoStorage, SplitStorage};
-use crate::storage::{PasswordStorage, SessionStorage, TokenRevocationStorage, UserStorage};
+use crate::storage::{
+    AuditEventKind, AuditLogStorage, PasswordStorage, SessionStorage, TokenRevocationStorage, UserStorage,
+};
 use crate::user::{NewUser, User};
 
 /// Timestamps are kept to the microsecond, the finest precision every supported database stores, so a
@@ -59,6 +62,8 @@ pub struct Torii<S> {
     /// The WebAuthn relying party, once configured with `with_passkeys` (see [`crate::passkey`]).
     #[cfg(feature = "passkey")]
     pub(crate) passkeys: Option<Arc<crate::passkey::PasskeyService>>,
+    /// Where security events go (see [`crate::audit`]).
+    pub(crate) auditor: crate::audit::Auditor,
 }
 
 impl<S> Clone for Torii<S> {
@@ -77,6 +82,7 @@ impl<S> Clone for Torii<S> {
             oauth: self.oauth.clone(),
             #[cfg(feature = "passkey")]
             passkeys: self.passkeys.clone(),
+            auditor: self.auditor.clone(),
         }
     }
 }
@@ -90,9 +96,10 @@ impl<S> std::fmt::Debug for Torii<S> {
     }
 }
 
-impl<S: UserStorage + SessionStorage> Torii<S> {
+impl<S: UserStorage + SessionStorage + AuditLogStorage> Torii<S> {
     /// A coordinator over one storage for users and sessions, with opaque 30-day sessions, the default
-    /// password policy and Argon2id at OWASP parameters.
+    /// password policy and Argon2id at OWASP parameters. Security events are written to the same
+    /// storage's audit log (see [`crate::audit`]).
     pub fn new(storage: Arc<S>) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let session_config = SessionConfig::default();
@@ -103,6 +110,7 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
                 session_config.clone(),
                 Arc::clone(&clock),
             )),
+            auditor: crate::audit::Auditor::with_storage(Arc::clone(&storage)),
             storage,
             custom_session_manager: false,
             session_config,
@@ -118,9 +126,9 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
     }
 }
 
-impl<U: UserStorage, T: SessionStorage> Torii<SplitStorage<U, T>> {
+impl<U: UserStorage + AuditLogStorage, T: SessionStorage> Torii<SplitStorage<U, T>> {
     /// A coordinator that keeps users in one storage and sessions in another (for example users in
-    /// PostgreSQL and sessions in Redis).
+    /// PostgreSQL and sessions in Redis). Security events go to the user storage's audit log.
     pub fn with_storages(user_storage: Arc<U>, session_storage: Arc<T>) -> Self {
         Torii::new(Arc::new(SplitStorage::new(user_storage, session_storage)))
     }
@@ -159,6 +167,7 @@ impl Torii<NoStorage> {
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
+            auditor: crate::audit::Auditor::default(),
         }
     }
 }
@@ -382,7 +391,14 @@ impl<S> Torii<S> {
     /// # Errors
     /// A storage failure.
     pub async fn delete_session(&self, token: &SessionToken) -> Result<(), ToriiError> {
-        self.session_service.delete_session(token).await
+        // Looked up first only to say whose session ended in the audit log.
+        let session = self.session_service.get_session(token).await.ok();
+        self.session_service.delete_session(token).await?;
+        if let Some(session) = session {
+            let detail = serde_json::json!({ "reason": "logout", "session_id": session.id.as_str() });
+            self.audit(AuditEventKind::SESSION_REVOKED, Some(&session.user_id), None, detail).await;
+        }
+        Ok(())
     }
 
     /// Revokes one of the user's sessions by its public id. Returns false when the user has no such
@@ -391,7 +407,12 @@ impl<S> Torii<S> {
     /// # Errors
     /// A storage failure.
     pub async fn delete_session_by_id(&self, user_id: &UserId, session_id: &SessionId) -> Result<bool, ToriiError> {
-        self.session_service.delete_session_by_id(user_id, session_id).await
+        let deleted = self.session_service.delete_session_by_id(user_id, session_id).await?;
+        if deleted {
+            let detail = serde_json::json!({ "reason": "revoked", "session_id": session_id.as_str() });
+            self.audit(AuditEventKind::SESSION_REVOKED, Some(user_id), None, detail).await;
+        }
+        Ok(deleted)
     }
 
     /// Revokes every session of the user ("log out everywhere").
@@ -399,7 +420,10 @@ impl<S> Torii<S> {
     /// # Errors
     /// A storage failure.
     pub async fn delete_sessions_for_user(&self, user_id: &UserId) -> Result<u64, ToriiError> {
-        self.session_service.delete_sessions_for_user(user_id, None).await
+        let revoked = self.session_service.delete_sessions_for_user(user_id, None).await?;
+        self.audit(AuditEventKind::SESSIONS_REVOKED_ALL, Some(user_id), None, serde_json::json!({ "count": revoked }))
+            .await;
+        Ok(revoked)
     }
 
     /// Revokes every session of the user except `keep` ("log out other devices").
@@ -407,7 +431,10 @@ impl<S> Torii<S> {
     /// # Errors
     /// A storage failure.
     pub async fn delete_other_sessions(&self, user_id: &UserId, keep: &SessionId) -> Result<u64, ToriiError> {
-        self.session_service.delete_sessions_for_user(user_id, Some(keep)).await
+        let revoked = self.session_service.delete_sessions_for_user(user_id, Some(keep)).await?;
+        let detail = serde_json::json!({ "count": revoked, "kept_session_id": keep.as_str() });
+        self.audit(AuditEventKind::SESSIONS_REVOKED_OTHERS, Some(user_id), None, detail).await;
+        Ok(revoked)
     }
 
     /// Deletes expired sessions (in batches). Returns how many were deleted.
@@ -438,6 +465,7 @@ impl<S: PasswordStorage> Torii<S> {
             other => ToriiError::Storage(other),
         })?;
         tracing::info!(user_id = %user.id, "user registered");
+        self.audit(AuditEventKind::USER_REGISTERED, Some(&user.id), None, method_detail(AuthMethod::Password)).await;
         Ok(user)
     }
 
@@ -457,13 +485,17 @@ impl<S: PasswordStorage> Torii<S> {
         user_agent: Option<String>,
         ip_address: Option<String>,
     ) -> Result<(User, Session), ToriiError> {
-        let user = self.verify_password_login(email, password).await?;
+        let client = explicit_client(&user_agent, &ip_address);
+        let user = self.check_password(email, password, client.as_ref()).await?;
         if self.require_verified_email && !user.is_email_verified() {
             tracing::info!(user_id = %user.id, "password login refused: the email address is not verified");
+            let detail = serde_json::json!({ "method": "password", "reason": "email_not_verified" });
+            self.audit(AuditEventKind::LOGIN_FAILED, Some(&user.id), client.as_ref(), detail).await;
             return Err(ToriiError::EmailNotVerified);
         }
         let session = self.session_service.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "password login succeeded");
+        self.audit_login(&user.id, AuthMethod::Password, &session, client.as_ref()).await;
         Ok((user, session))
     }
 
@@ -473,12 +505,24 @@ impl<S: PasswordStorage> Torii<S> {
     /// # Errors
     /// As [`Torii::login_user_with_password`].
     pub async fn verify_password_login(&self, email: &str, password: &str) -> Result<User, ToriiError> {
+        self.check_password(email, password, None).await
+    }
+
+    /// [`Torii::verify_password_login`], recording a failure as a `login.failed` event from `client`.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<&ClientContext>,
+    ) -> Result<User, ToriiError> {
         // Refuse absurd inputs before any work; this depends only on the input, so it reveals nothing
         // about which accounts exist.
         if password.len() > self.password_policy.max_len().saturating_mul(4) {
+            self.audit_password_failure(None, "malformed", client).await;
             return Err(ToriiError::InvalidCredentials);
         }
         let Ok(email) = validate_email(email) else {
+            self.audit_password_failure(None, "malformed", client).await;
             return Err(ToriiError::InvalidCredentials);
         };
         let user = self.storage.get_user_by_email(&email).await?;
@@ -487,9 +531,12 @@ impl<S: PasswordStorage> Torii<S> {
             None => None,
         };
         let verification = self.password_hasher.verify(normalize_password(password), stored).await?;
+        let known = user.as_ref().map(|u| u.id.clone());
         let (Some(user), true) = (user, verification.valid) else {
             tracing::info!("password login failed");
             crate::metrics::password_login(false);
+            let reason = if known.is_some() { "wrong_password" } else { "unknown_account" };
+            self.audit_password_failure(known.as_ref(), reason, client).await;
             return Err(ToriiError::InvalidCredentials);
         };
         crate::metrics::password_login(true);
@@ -513,7 +560,16 @@ impl<S: PasswordStorage> Torii<S> {
         let session = self.session_service.get_session(token).await?;
         let user = self.storage.get_user(&session.user_id).await?.ok_or(ToriiError::SessionNotFound)?;
         self.verify_password_login(&user.email, password).await?;
-        self.session_service.rotate_session(token, true).await
+        let session = self.session_service.rotate_session(token, true).await?;
+        let detail =
+            serde_json::json!({ "method": "password", "reauthentication": true, "session_id": session.id.as_str() });
+        self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(&user.id), None, detail).await;
+        Ok(session)
+    }
+
+    async fn audit_password_failure(&self, user_id: Option<&UserId>, reason: &str, client: Option<&ClientContext>) {
+        let detail = serde_json::json!({ "method": "password", "reason": reason });
+        self.audit(AuditEventKind::LOGIN_FAILED, user_id, client, detail).await;
     }
 
     async fn upgrade_hash(&self, user_id: &UserId, password: &str) {
@@ -535,10 +591,39 @@ impl<S: PasswordStorage> Torii<S> {
     /// # Errors
     /// [`ToriiError::UserNotFound`], [`ToriiError::WeakPassword`], or a storage failure.
     pub async fn set_user_password(&self, user_id: &UserId, password: &str) -> Result<(), ToriiError> {
+        self.store_password(user_id, password).await?;
+        self.audit(AuditEventKind::PASSWORD_CHANGED, Some(user_id), None, serde_json::json!({ "reason": "set" })).await;
+        Ok(())
+    }
+
+    /// Checks the new password against the policy and stores its hash, recording nothing (the callers
+    /// record what the change was: a reset, a change, an administrative set).
+    pub(crate) async fn store_password(&self, user_id: &UserId, password: &str) -> Result<(), ToriiError> {
         let user = self.storage.get_user(user_id).await?.ok_or(ToriiError::UserNotFound)?;
         let normalized = self.password_policy.check(password, Some(&user.email))?;
         let hash = self.password_hasher.hash(normalized).await?;
         self.storage.set_password_hash(user_id, &hash).await?;
         Ok(())
+    }
+}
+
+/// The client a method was given explicitly, if any (else the task's client applies, see
+/// [`crate::audit::with_client_context`]).
+pub(crate) fn explicit_client(user_agent: &Option<String>, ip_address: &Option<String>) -> Option<ClientContext> {
+    (user_agent.is_some() || ip_address.is_some())
+        .then(|| ClientContext { ip_address: ip_address.clone(), user_agent: user_agent.clone() })
+}
+
+impl<S> Torii<S> {
+    /// Records a successful login (`login.succeeded` with the method and the new session's id).
+    pub(crate) async fn audit_login(
+        &self,
+        user_id: &UserId,
+        method: AuthMethod,
+        session: &Session,
+        client: Option<&ClientContext>,
+    ) {
+        let detail = serde_json::json!({ "method": method.as_str(), "session_id": session.id.as_str() });
+        self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(user_id), client, detail).await;
     }
 }

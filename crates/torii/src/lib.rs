@@ -60,6 +60,11 @@ pub use torii_core::settings;
 #[doc(inline)]
 pub use torii_core::email_flows;
 
+/// The audit log: security events to storage, `tracing` (target `torii::audit`) and `Torii::on_event`
+/// hooks.
+#[doc(inline)]
+pub use torii_core::audit;
+
 /// OAuth 2.0 / OpenID Connect login: the flow's types and the provider trait, and with the `oauth`
 /// feature the OpenID Connect (discovery, Google) and GitHub providers.
 pub mod oauth {
@@ -159,6 +164,9 @@ mod book_doctests {
 
     #[doc = include_str!("../../../book/src/web-integration.md")]
     struct WebIntegration;
+
+    #[doc = include_str!("../../../book/src/audit-log.md")]
+    struct AuditLog;
 
     #[doc = include_str!("../../../book/src/storage.md")]
     struct Storage;

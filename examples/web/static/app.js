@@ -49,6 +49,7 @@ function showLoggedOut() {
   $('signed-out').hidden = false;
   $('signed-in').hidden = true;
   $('sessions-body').replaceChildren();
+  $('security-events-body').replaceChildren();
   for (const id of ['user-email', 'user-id', 'user-created']) $(id).textContent = '';
 }
 
@@ -101,6 +102,57 @@ async function loadSessions() {
   const sessions = result.data.sessions;
   $('sessions-body').replaceChildren(...sessions.map(sessionRow));
   $('sessions').dataset.count = String(sessions.length);
+  await loadSecurityEvents();
+}
+
+/** What each kind of security event means, in words. */
+const EVENT_LABELS = {
+  'user.registered': 'Account created',
+  'login.succeeded': 'Logged in',
+  'login.failed': 'Failed login',
+  'session.revoked': 'Session ended',
+  'session.revoked_others': 'Other sessions logged out',
+  'session.revoked_all': 'All sessions logged out',
+  'password.changed': 'Password changed',
+  'password.reset': 'Password reset',
+  'email.verified': 'Email address verified',
+  'email.changed': 'Email address changed',
+  'passkey.added': 'Passkey added',
+  'passkey.removed': 'Passkey removed',
+  'passkey.counter_regression': 'Passkey refused: possible copy',
+  'oauth.linked': 'Sign-in provider linked',
+  'oauth.unlinked': 'Sign-in provider unlinked',
+  'refresh_token.reused': 'Refresh token reused: tokens revoked',
+  'account.locked': 'Account temporarily locked',
+  'account.unlocked': 'Account unlocked',
+  'credentials.dropped': 'Unverified credentials removed',
+  'rate_limited': 'Too many requests',
+};
+
+function securityEventRow(event) {
+  const row = document.createElement('tr');
+  row.dataset.testid = 'security-event-row';
+  row.dataset.kind = event.kind;
+  const detail = event.detail ?? {};
+  const how = detail.method ?? detail.provider ?? detail.reason ?? '';
+  for (const text of [
+    formatTime(event.at),
+    EVENT_LABELS[event.kind] ?? event.kind,
+    how.replaceAll('_', ' '),
+    event.ip_address ?? 'unknown',
+    event.user_agent ?? 'Unknown device',
+  ]) {
+    const cell = document.createElement('td');
+    cell.textContent = text;
+    row.append(cell);
+  }
+  return row;
+}
+
+async function loadSecurityEvents() {
+  const result = await api('GET', '/security-events?limit=20');
+  if (!result.ok) return;
+  $('security-events-body').replaceChildren(...result.data.events.map(securityEventRow));
 }
 
 /** Asks the server who is logged in, and shows it. */

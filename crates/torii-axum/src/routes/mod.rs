@@ -8,6 +8,7 @@ mod oauth_browser;
 #[cfg(feature = "passkey")]
 mod passkey;
 mod password;
+mod security_events;
 mod sessions;
 
 use std::future::Future;
@@ -26,6 +27,9 @@ pub use dto::{LoginResponse, RevokedResponse, SessionInfo, SessionResponse, Sess
 pub use oauth::{LinkedAccount, LinkedAccountsResponse, OAuthProvidersResponse, OAuthRouteConfig};
 #[cfg(feature = "passkey")]
 pub use passkey::{PasskeyResponse, PasskeysResponse};
+pub use security_events::{
+    DEFAULT_SECURITY_EVENTS, MAX_SECURITY_EVENTS_PER_REQUEST, SecurityEventInfo, SecurityEventsResponse,
+};
 
 use crate::config::CookieConfig;
 use crate::context::AuthContext;
@@ -66,6 +70,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// | `GET /sessions` | The user's live sessions (devices), `current` marks this one |
 /// | `DELETE /sessions/{id}` | Revokes one of the user's sessions → 204, or 404 |
 /// | `POST /sessions/revoke-others` | Revokes every other session → `{revoked}` |
+/// | `GET /security-events?limit=` | The user's recent security events, newest first → `{events}` (20 by default, at most 100) |
 /// | `GET /health` | 200 when storage answers, 503 otherwise |
 pub struct AuthRoutes<R> {
     torii: Arc<Torii<R>>,
@@ -177,10 +182,12 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .route("/sessions", get(sessions::list::<R>))
             .route("/sessions/revoke-others", post(sessions::revoke_others::<R>))
             .route("/sessions/{id}", delete(sessions::revoke::<R>))
+            .route("/security-events", get(security_events::list::<R>))
             .route("/health", get(health::health::<R>))
             .fallback(|| async { ApiError::not_found("No such endpoint") })
             .layer(middleware::from_fn_with_state(csrf, csrf_guard))
             .layer(DefaultBodyLimit::max(self.body_limit))
+            .layer(middleware::from_fn(crate::client::audit_client_context))
             .layer(CookieManagerLayer::new())
             .layer(middleware::map_response(no_store))
             .with_state(state)

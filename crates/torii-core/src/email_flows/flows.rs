@@ -114,7 +114,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             return Ok(());
         }
         if !self.allow(MessageKind::MagicLink, &email, self.torii.now()).await? {
-            return self.over_limit(MessageKind::MagicLink);
+            return self.over_limit(MessageKind::MagicLink, user.as_ref().map(|u| &u.id)).await;
         }
         let lifetime = self.config.magic_link_lifetime;
         let token = self.torii.generate_magic_token_for(&email, lifetime).await?;
@@ -147,7 +147,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             return Ok(());
         }
         if !self.allow(MessageKind::EmailVerification, &user.email, self.torii.now()).await? {
-            return self.over_limit(MessageKind::EmailVerification);
+            return self.over_limit(MessageKind::EmailVerification, Some(&user.id)).await;
         }
         let lifetime = self.config.verification_lifetime;
         let token = self.torii.generate_email_verification_token_for(&user.id, lifetime).await?;
@@ -191,7 +191,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             return Ok(());
         };
         if !self.allow(MessageKind::PasswordReset, &user.email, self.torii.now()).await? {
-            return self.over_limit(MessageKind::PasswordReset);
+            return self.over_limit(MessageKind::PasswordReset, Some(&user.id)).await;
         }
         let lifetime = self.config.reset_lifetime;
         let token =
@@ -202,8 +202,10 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     }
 
     /// The answer to a request over the limit: the same as any other.
-    fn over_limit(&self, kind: MessageKind) -> Result<(), ToriiError> {
+    async fn over_limit(&self, kind: MessageKind, user_id: Option<&UserId>) -> Result<(), ToriiError> {
         tracing::info!(kind = kind.as_str(), "email not sent: the account is over its rate limit");
+        let detail = serde_json::json!({ "limit": "email", "message": kind.as_str() });
+        self.torii.audit(crate::storage::AuditEventKind::RATE_LIMITED, user_id, None, detail).await;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use crate::email::{normalize_email, validate_email};
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
 use crate::session::Session;
-use crate::storage::{MagicLinkStorage, OneTimeToken, PasswordStorage, TokenPurpose, UserStorage};
+use crate::storage::{AuditEventKind, MagicLinkStorage, OneTimeToken, PasswordStorage, TokenPurpose, UserStorage};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
 use crate::user::{NewUser, User};
@@ -167,15 +167,22 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         ip_address: Option<String>,
         create_account: bool,
     ) -> Result<(User, Session), ToriiError> {
-        let record = self.consume_email_token(token, TokenPurpose::MagicLink).await?.ok_or(INVALID_LINK)?;
+        let Some(record) = self.consume_email_token(token, TokenPurpose::MagicLink).await? else {
+            let client = crate::torii::explicit_client(&user_agent, &ip_address);
+            let detail = serde_json::json!({ "method": "magic_link", "reason": "invalid_token" });
+            self.audit(AuditEventKind::LOGIN_FAILED, None, client.as_ref(), detail).await;
+            return Err(INVALID_LINK);
+        };
         let user = match self.token_owner(&record).await? {
             Some(user) => user,
             None if create_account && record.user_id.is_none() => self.create_verified_user(&record.email).await?,
             None => return Err(INVALID_LINK),
         };
         let user = self.mark_verified(user).await?;
+        let client = crate::torii::explicit_client(&user_agent, &ip_address);
         let session = self.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "magic link login succeeded");
+        self.audit_login(&user.id, crate::audit::AuthMethod::MagicLink, &session, client.as_ref()).await;
         Ok((user, session))
     }
 
@@ -210,6 +217,7 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
         let user = self.mark_verified(user).await?;
         tracing::info!(user_id = %user.id, "email address verified");
+        self.audit(AuditEventKind::EMAIL_VERIFIED, Some(&user.id), None, serde_json::json!({ "method": "link" })).await;
         Ok(user)
     }
 
@@ -254,6 +262,8 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         match self.storage().create_user(&new_user).await {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, "user registered by magic link");
+                let detail = crate::audit::method_detail(crate::audit::AuthMethod::MagicLink);
+                self.audit(AuditEventKind::USER_REGISTERED, Some(&user.id), None, detail).await;
                 Ok(user)
             }
             // Created meanwhile by another request: use that account.
@@ -287,12 +297,19 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
         self.password_policy().check(new_password, None)?;
         let record = self.consume_email_token(token, TokenPurpose::PasswordReset).await?.ok_or(INVALID_LINK)?;
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
-        self.set_user_password(&user.id, new_password).await?;
+        self.store_password(&user.id, new_password).await?;
         // The link reached the address, which proves it as well as a verification link would.
         let user = self.mark_verified(user).await?;
         let revoked = self.delete_sessions_for_user(&user.id).await?;
         self.storage().invalidate_tokens(&user.email, TokenPurpose::PasswordReset, self.now()).await?;
         tracing::info!(user_id = %user.id, revoked, "password reset");
+        self.audit(
+            AuditEventKind::PASSWORD_RESET,
+            Some(&user.id),
+            None,
+            serde_json::json!({ "revoked_sessions": revoked }),
+        )
+        .await;
         Ok(user)
     }
 
@@ -314,7 +331,7 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
         // Checked first so a weak choice costs no hashing and cannot be used to probe the current one.
         self.password_policy().check(new_password, Some(&user.email))?;
         self.verify_password_login(&user.email, current_password).await?;
-        self.set_user_password(&user.id, new_password).await?;
+        self.store_password(&user.id, new_password).await?;
         let revoked = match &other_sessions {
             OtherSessions::Keep => 0,
             OtherSessions::RevokeExcept(keep) => self.delete_other_sessions(&user.id, keep).await?,
@@ -323,6 +340,13 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
         // An outstanding reset link must not undo the change.
         self.storage().invalidate_tokens(&user.email, TokenPurpose::PasswordReset, self.now()).await?;
         tracing::info!(user_id = %user.id, revoked, "password changed");
+        self.audit(
+            AuditEventKind::PASSWORD_CHANGED,
+            Some(&user.id),
+            None,
+            serde_json::json!({ "revoked_sessions": revoked }),
+        )
+        .await;
         Ok(revoked)
     }
 }

@@ -39,6 +39,8 @@ impl<S: OAuthStorage + PasswordStorage + PasskeyStorage> Torii<S> {
             return Err(OAuthError::NotLinked.into());
         }
         tracing::info!(%user_id, provider, "OAuth identity unlinked");
+        let detail = serde_json::json!({ "provider": provider });
+        self.audit(crate::storage::AuditEventKind::OAUTH_UNLINKED, Some(user_id), None, detail).await;
         Ok(())
     }
 }

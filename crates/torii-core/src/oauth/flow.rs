@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::email::validate_email;
 use crate::error::{StorageError, ToriiError};
 use crate::id::UserId;
+use crate::managers::ClientContext;
 use crate::oauth::{CodeExchange, OAUTH_STATE_LIFETIME, OAuthError, OAuthLinkPolicy, OAuthSecret, ProviderIdentity};
 use crate::session::Session;
-use crate::storage::{OAuthAccount, OAuthState, OAuthStorage, UserStorage};
+use crate::storage::{AuditEventKind, OAuthAccount, OAuthState, OAuthStorage, UserStorage};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
 use crate::user::{NewUser, User};
@@ -200,8 +201,10 @@ impl<S: UserStorage + OAuthStorage> Torii<S> {
             Some(user_id) => (self.link_identity(provider, user_id, &identity).await?, OAuthOutcome::Linked),
             None => self.login_identity(provider, &identity, callback.session_user_id.as_ref()).await?,
         };
+        let client = crate::torii::explicit_client(&user_agent, &ip_address);
         let session = self.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, provider, ?outcome, "OAuth login succeeded");
+        self.audit_oauth(&user.id, provider, outcome, &session, client.as_ref()).await;
         Ok(OAuthLogin { user, session, redirect_to: state.redirect_to, outcome })
     }
 
@@ -262,6 +265,27 @@ impl<S: UserStorage + OAuthStorage> Torii<S> {
         }
         tracing::info!(user_id = %user.id, provider, "user registered through OAuth");
         Ok((user, OAuthOutcome::Registered))
+    }
+
+    /// Records what an OAuth callback did: an account created, a provider linked, a login.
+    async fn audit_oauth(
+        &self,
+        user_id: &UserId,
+        provider: &str,
+        outcome: OAuthOutcome,
+        session: &Session,
+        client: Option<&ClientContext>,
+    ) {
+        if outcome == OAuthOutcome::Registered {
+            let detail = serde_json::json!({ "method": "oauth", "provider": provider });
+            self.audit(AuditEventKind::USER_REGISTERED, Some(user_id), client, detail).await;
+        }
+        if matches!(outcome, OAuthOutcome::Registered | OAuthOutcome::Linked) {
+            let detail = serde_json::json!({ "provider": provider });
+            self.audit(AuditEventKind::OAUTH_LINKED, Some(user_id), client, detail).await;
+        }
+        let detail = serde_json::json!({ "method": "oauth", "provider": provider, "session_id": session.id.as_str() });
+        self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(user_id), client, detail).await;
     }
 
     async fn create_link(&self, provider: &str, user: &User, identity: &ProviderIdentity) -> Result<(), ToriiError> {

@@ -12,7 +12,7 @@ use super::{PasskeyLoginCompletion, PasskeyOptions};
 use crate::email::validate_email;
 use crate::error::ToriiError;
 use crate::session::Session;
-use crate::storage::{CeremonyKind, PasskeyCredential, PasskeyStorage, UserStorage};
+use crate::storage::{AuditEventKind, CeremonyKind, PasskeyCredential, PasskeyStorage, UserStorage};
 use crate::torii::Torii;
 use crate::user::User;
 
@@ -93,9 +93,20 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
         user_agent: Option<String>,
         ip_address: Option<String>,
     ) -> Result<(User, Session), ToriiError> {
-        let user = self.verify_passkey_login(completion).await?;
+        let client = crate::torii::explicit_client(&user_agent, &ip_address);
+        let user = match self.verify_passkey_login(completion).await {
+            Ok(user) => user,
+            Err(err) => {
+                if matches!(err, ToriiError::InvalidCredentials) {
+                    let detail = crate::audit::method_detail(crate::audit::AuthMethod::Passkey);
+                    self.audit(AuditEventKind::LOGIN_FAILED, None, client.as_ref(), detail).await;
+                }
+                return Err(err);
+            }
+        };
         let session = self.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "passkey login succeeded");
+        self.audit_login(&user.id, crate::audit::AuthMethod::Passkey, &session, client.as_ref()).await;
         Ok((user, session))
     }
 
@@ -145,6 +156,13 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
             Ok(result) => result,
             Err(WebauthnError::CredentialPossibleCompromise) => {
                 counter_regression(&credential, None);
+                self.audit(
+                    AuditEventKind::PASSKEY_COUNTER_REGRESSION,
+                    Some(&credential.user_id),
+                    None,
+                    regression_detail(&credential, None),
+                )
+                .await;
                 return Err(ToriiError::InvalidCredentials);
             }
             Err(err) => {
@@ -156,6 +174,8 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
         // too, in case the two ever disagree.
         if (result.counter() > 0 || credential.sign_count > 0) && result.counter() <= credential.sign_count {
             counter_regression(&credential, Some(result.counter()));
+            let detail = regression_detail(&credential, Some(result.counter()));
+            self.audit(AuditEventKind::PASSKEY_COUNTER_REGRESSION, Some(&credential.user_id), None, detail).await;
             return Err(ToriiError::InvalidCredentials);
         }
         self.record_use(&credential, &mut passkey, &result).await?;
@@ -176,6 +196,15 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
             .await?;
         Ok(())
     }
+}
+
+/// What the audit log keeps of a counter regression: which passkey, and the two counters.
+fn regression_detail(credential: &PasskeyCredential, presented: Option<u32>) -> serde_json::Value {
+    serde_json::json!({
+        "passkey_id": credential.credential_id,
+        "stored_counter": credential.sign_count,
+        "presented_counter": presented,
+    })
 }
 
 /// A counter that did not increase means two copies of the private key may exist.

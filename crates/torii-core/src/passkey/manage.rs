@@ -49,6 +49,8 @@ impl<S: PasskeyStorage + PasswordStorage> Torii<S> {
         let deleted = self.storage().delete_passkey(user_id, passkey_id).await?;
         if deleted {
             tracing::info!(%user_id, passkey_id, "passkey deleted");
+            let detail = serde_json::json!({ "passkey_id": passkey_id });
+            self.audit(crate::storage::AuditEventKind::PASSKEY_REMOVED, Some(user_id), None, detail).await;
         }
         Ok(deleted)
     }

@@ -11,7 +11,7 @@ use super::{PasskeyEnrollmentCompletion, PasskeyInfo, PasskeyOptions, PasskeyReg
 use crate::email::{normalize_email, validate_email};
 use crate::error::{PasskeyError, StorageError, ToriiError};
 use crate::id::UserId;
-use crate::storage::{CeremonyKind, PasskeyStorage, UserStorage};
+use crate::storage::{AuditEventKind, CeremonyKind, PasskeyStorage, UserStorage};
 use crate::torii::Torii;
 use crate::user::{NewUser, User};
 
@@ -98,6 +98,10 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
             });
         }
         tracing::info!(user_id = %user.id, "user registered with a passkey");
+        let detail = crate::audit::method_detail(crate::audit::AuthMethod::Passkey);
+        self.audit(AuditEventKind::USER_REGISTERED, Some(&user.id), None, detail).await;
+        let detail = serde_json::json!({ "passkey_id": credential.credential_id, "name": credential.name });
+        self.audit(AuditEventKind::PASSKEY_ADDED, Some(&user.id), None, detail).await;
         Ok(user)
     }
 
@@ -159,6 +163,8 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
             other => other.into(),
         })?;
         tracing::info!(%user_id, "passkey added");
+        let detail = serde_json::json!({ "passkey_id": credential.credential_id, "name": credential.name });
+        self.audit(AuditEventKind::PASSKEY_ADDED, Some(user_id), None, detail).await;
         Ok(credential.into())
     }
 }

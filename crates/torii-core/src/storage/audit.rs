@@ -46,6 +46,20 @@ impl AuditEventKind {
     pub const REFRESH_TOKEN_REUSED: Self = Self(Cow::Borrowed("refresh_token.reused"));
     /// A request was refused by a rate limit.
     pub const RATE_LIMITED: Self = Self(Cow::Borrowed("rate_limited"));
+    /// An account was created (`detail.method` says how).
+    pub const USER_REGISTERED: Self = Self(Cow::Borrowed("user.registered"));
+    /// One session was revoked (`detail.reason`: `logout` by its holder, `revoked` from another device).
+    pub const SESSION_REVOKED: Self = Self(Cow::Borrowed("session.revoked"));
+    /// Every session of a user but the current one was revoked ("log out other devices").
+    pub const SESSIONS_REVOKED_OTHERS: Self = Self(Cow::Borrowed("session.revoked_others"));
+    /// A user's email address was changed.
+    pub const EMAIL_CHANGED: Self = Self(Cow::Borrowed("email.changed"));
+    /// An account was temporarily locked after repeated failed logins.
+    pub const ACCOUNT_LOCKED: Self = Self(Cow::Borrowed("account.locked"));
+    /// A temporary account lock ended or was lifted.
+    pub const ACCOUNT_UNLOCKED: Self = Self(Cow::Borrowed("account.unlocked"));
+    /// Credentials added while the account's address was unproven were removed when it was proven.
+    pub const CREDENTIALS_DROPPED: Self = Self(Cow::Borrowed("credentials.dropped"));
 
     /// A kind of the application's own.
     ///
@@ -186,6 +200,13 @@ mod tests {
             AuditEventKind::OAUTH_UNLINKED,
             AuditEventKind::REFRESH_TOKEN_REUSED,
             AuditEventKind::RATE_LIMITED,
+            AuditEventKind::USER_REGISTERED,
+            AuditEventKind::SESSION_REVOKED,
+            AuditEventKind::SESSIONS_REVOKED_OTHERS,
+            AuditEventKind::EMAIL_CHANGED,
+            AuditEventKind::ACCOUNT_LOCKED,
+            AuditEventKind::ACCOUNT_UNLOCKED,
+            AuditEventKind::CREDENTIALS_DROPPED,
         ] {
             assert_eq!(AuditEventKind::new(kind.as_str()).ok(), Some(kind));
         }

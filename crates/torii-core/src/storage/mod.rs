@@ -33,12 +33,12 @@ use std::future::Future;
 
 use crate::error::StorageResult;
 
-/// Everything a storage backend offers for the core flows (users, sessions, passwords, and the rate-limit
-/// counters that protect them), plus schema management. A backend's provider type (for example
+/// Everything a storage backend offers for the core flows (users, sessions, passwords, the rate-limit
+/// counters that protect them and the audit log that records them), plus schema management. A backend's provider type (for example
 /// `SqliteRepositoryProvider`) implements this and the individual storage traits, so `Torii::new(Arc::new(provider))` works wherever a function asks for
 /// `Torii<impl RepositoryProvider>` or for `Torii<impl UserStorage + MagicLinkStorage>`.
 pub trait RepositoryProvider:
-    UserStorage + SessionStorage + PasswordStorage + RateLimitStorage + Send + Sync + 'static
+    UserStorage + SessionStorage + PasswordStorage + RateLimitStorage + AuditLogStorage + Send + Sync + 'static
 {
     /// Creates or upgrades the schema. Idempotent: running it on an up-to-date database changes nothing.
     fn migrate(&self) -> impl Future<Output = StorageResult<()>> + Send;

@@ -6,6 +6,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod at_rest;
+mod audit_flows;
 mod email_flows;
 mod initialization;
 mod interop;

@@ -10,6 +10,8 @@ mod backend {
     }
 }
 
+#[path = "audit_flows.rs"]
+mod audit_flows;
 #[path = "email_flows.rs"]
 mod email_flows;
 #[cfg(feature = "passkey")]

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use serde_json::Value;
-use torii::storage::{PasskeyStorage as _, PasswordStorage as _};
+use torii::storage::{AuditLogStorage as _, PasskeyStorage as _, PasswordStorage as _};
 use torii::{
     ChallengeId, ManualClock, PasskeyConfig, PasskeyEnrollmentCompletion, PasskeyError, PasskeyLoginCompletion,
     PasskeyOptions, PasskeyRegistrationCompletion, Torii, ToriiError, User,
@@ -417,6 +417,17 @@ async fn a_signature_counter_that_goes_backwards_is_refused() {
     assert!(event.contains(&id) && event.contains(user.id.as_str()), "{event}");
     assert!(event.contains("stored=100") && event.contains("presented=1"), "{event}");
     assert!(!logged.contains(&stored.data), "the stored credential is never logged");
+
+    // And an audit event in this backend's log, next to the passkey's registration.
+    let events = torii.storage().list_audit_events_for_user(&user.id, 10).await.unwrap();
+    let regression = events
+        .iter()
+        .find(|e| e.kind == torii::storage::AuditEventKind::PASSKEY_COUNTER_REGRESSION)
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(regression.detail["passkey_id"], id.as_str());
+    assert_eq!(regression.detail["stored_counter"], 100);
+    assert!(events.iter().any(|e| e.kind == torii::storage::AuditEventKind::PASSKEY_ADDED));
+    assert!(!format!("{events:?}").contains(&stored.data));
 }
 
 #[tokio::test]
