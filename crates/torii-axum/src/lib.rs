@@ -34,6 +34,7 @@ mod csrf;
 mod error;
 mod extract;
 mod json;
+mod no_store;
 mod oauth_error;
 mod routes;
 
@@ -43,6 +44,7 @@ pub use context::{AuthContext, SessionAuthority};
 pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser};
 pub use json::ApiJson;
+pub use no_store::{NoStoreLayer, no_store};
 pub use routes::{
     AuthRoutes, DEFAULT_BODY_LIMIT, DEFAULT_SECURITY_EVENTS, LinkedAccount, LinkedAccountsResponse, LoginResponse,
     MAX_SECURITY_EVENTS_PER_REQUEST, OAuthProvidersResponse, OAuthRouteConfig, RevokedResponse, SecurityEventInfo,

@@ -600,8 +600,7 @@ impl<S: PasswordStorage> Torii<S> {
     /// record what the change was: a reset, a change, an administrative set).
     pub(crate) async fn store_password(&self, user_id: &UserId, password: &str) -> Result<(), ToriiError> {
         let user = self.storage.get_user(user_id).await?.ok_or(ToriiError::UserNotFound)?;
-        let normalized = self.password_policy.check(password, Some(&user.email))?;
-        let hash = self.password_hasher.hash(normalized).await?;
+        let hash = self.hash_new_password(password, &user.email).await?;
         self.storage.set_password_hash(user_id, &hash).await?;
         Ok(())
     }
@@ -625,5 +624,14 @@ impl<S> Torii<S> {
     ) {
         let detail = serde_json::json!({ "method": method.as_str(), "session_id": session.id.as_str() });
         self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(user_id), client, detail).await;
+    }
+}
+
+impl<S> Torii<S> {
+    /// Checks a new password against the policy (for the account with address `email`) and hashes it,
+    /// writing nothing: callers store the hash once everything else that must happen can happen.
+    pub(crate) async fn hash_new_password(&self, password: &str, email: &str) -> Result<String, ToriiError> {
+        let normalized = self.password_policy.check(password, Some(email))?;
+        self.password_hasher.hash(normalized).await
     }
 }

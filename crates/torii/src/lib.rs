@@ -180,6 +180,9 @@ mod book_doctests {
     #[doc = include_str!("../../../book/src/feature-flags.md")]
     struct FeatureFlags;
 
+    #[doc = include_str!("../../../book/src/security.md")]
+    struct Security;
+
     /// Needs the `oauth` feature for `torii::oauth`'s providers. `cargo test --workspace` has it: the
     /// example web app enables it, and Cargo unifies the facade's features across the workspace. On its
     /// own, run it with `cargo test -p torii --features oauth --doc`.

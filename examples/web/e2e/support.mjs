@@ -17,7 +17,16 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Starts the server on a free port; resolves once its start-up log line gives the URL. */
 export function startServer(databaseUrl, logPath) {
   const child = spawn(serverBin, [], {
-    env: { ...process.env, PORT: '0', BIND_ADDR: '127.0.0.1', DATABASE_URL: databaseUrl, RUST_LOG: 'info' },
+    // Concealed sign-ups (the example's default) log nobody in; these tests walk the sign-up-and-in
+    // path, and the HTTP smoke tests cover the concealed answers.
+    env: {
+      ...process.env,
+      PORT: '0',
+      BIND_ADDR: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      RUST_LOG: 'info',
+      TORII_CONCEAL_EXISTING_ACCOUNTS: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logPath);

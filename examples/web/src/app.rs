@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use torii::email_flows::EmailFlows;
 use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage};
 use torii::{RepositoryProvider, Torii};
-use torii_axum::{AuthUser, CookieConfig};
+use torii_axum::{AuthUser, CookieConfig, no_store};
 
 use crate::page;
 
@@ -31,7 +31,8 @@ pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage +
     Router::new()
         .merge(page::routes())
         .nest("/auth", auth_routes)
-        .route("/protected", get(protected_handler))
+        // A page rendered for one user: no cache may keep it.
+        .route("/protected", get(protected_handler).layer(no_store()))
         .route("/public", get(public_handler))
         .layer(middleware::from_fn(log_request))
         .with_state(torii)

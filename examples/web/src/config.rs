@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) cookies: CookieConfig,
     /// JWT sessions signed with `JWT_SECRET` (HS256), when it is set; opaque sessions otherwise.
     pub(crate) jwt: Option<JwtConfig>,
+    /// Sessions unused for this long end (`TORII_IDLE_TIMEOUT_MINUTES`; opaque sessions only).
+    pub(crate) idle_timeout: Option<chrono::Duration>,
 }
 
 impl Config {
@@ -93,12 +95,24 @@ impl Config {
             }
             None => None,
         };
-        Ok(Self { database_url, backend, addr: SocketAddr::new(ip, port), cookies, jwt })
+        let idle_timeout = match lookup("TORII_IDLE_TIMEOUT_MINUTES").filter(|t| !t.trim().is_empty()) {
+            Some(text) => {
+                let minutes = text
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|m| *m > 0)
+                    .with_context(|| format!("TORII_IDLE_TIMEOUT_MINUTES={text:?} is not a positive number"))?;
+                Some(chrono::Duration::minutes(i64::from(minutes)))
+            }
+            None => None,
+        };
+        Ok(Self { database_url, backend, addr: SocketAddr::new(ip, port), cookies, jwt, idle_timeout })
     }
 }
 
 /// Parses an on/off variable; unset means off.
-fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
+pub(crate) fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
     match value.as_deref().map(str::trim) {
         None | Some("" | "0" | "false" | "no" | "off") => Ok(false),
         Some("1" | "true" | "yes" | "on") => Ok(true),
@@ -140,6 +154,15 @@ mod tests {
         assert!(config(&[("PORT", "http")]).is_err());
         assert!(config(&[("BIND_ADDR", "localhost")]).is_err());
         assert!(config(&[("TORII_SECURE_COOKIES", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn an_idle_timeout_is_offered_and_checked() {
+        assert_eq!(config(&[]).unwrap().idle_timeout, None);
+        let cfg = config(&[("TORII_IDLE_TIMEOUT_MINUTES", "30")]).unwrap();
+        assert_eq!(cfg.idle_timeout, Some(chrono::Duration::minutes(30)));
+        assert!(config(&[("TORII_IDLE_TIMEOUT_MINUTES", "0")]).is_err());
+        assert!(config(&[("TORII_IDLE_TIMEOUT_MINUTES", "half an hour")]).is_err());
     }
 
     #[test]

@@ -12,6 +12,9 @@ use torii_mailer_smtp::{SmtpConfig, SmtpMailer};
 /// The sender when `MAIL_FROM` is not set.
 const DEFAULT_FROM: &str = "noreply@example.com";
 
+/// The variable that turns concealed sign-ups off.
+const CONCEAL: &str = "TORII_CONCEAL_EXISTING_ACCOUNTS";
+
 /// The application name messages are signed with.
 const APP_NAME: &str = "Torii example";
 
@@ -23,6 +26,9 @@ pub(crate) struct MailSettings {
     from: String,
     /// Where links in messages point (`APP_BASE_URL`); the listen URL when unset.
     base_url: Option<String>,
+    /// Whether sign-ups with a registered address are answered like new ones
+    /// (`TORII_CONCEAL_EXISTING_ACCOUNTS`, on unless set to an "off" value).
+    conceal_existing_accounts: bool,
 }
 
 impl MailSettings {
@@ -39,7 +45,11 @@ impl MailSettings {
         let smtp = lookup("SMTP_URL").filter(|u| !u.trim().is_empty()).map(|u| smtp_config(&u)).transpose()?;
         let from = lookup("MAIL_FROM").unwrap_or_else(|| DEFAULT_FROM.to_owned());
         let base_url = lookup("APP_BASE_URL").filter(|u| !u.trim().is_empty());
-        let settings = Self { smtp, from, base_url };
+        let conceal_existing_accounts = match lookup(CONCEAL) {
+            Some(value) => crate::config::flag(Some(value), CONCEAL)?,
+            None => true,
+        };
+        let settings = Self { smtp, from, base_url, conceal_existing_accounts };
         // Checked now so a typo stops the server before it listens.
         EmailConfig::new(APP_NAME, settings.base_url.as_deref().unwrap_or("http://127.0.0.1"), &settings.from)
             .context("MAIL_FROM or APP_BASE_URL cannot be used")?;
@@ -64,7 +74,13 @@ impl MailSettings {
             Some(url) => url.clone(),
             None => listen_url(listening),
         };
-        let config = EmailConfig::new(APP_NAME, &base_url, &self.from).context("cannot configure email")?;
+        // ANCHOR: conceal
+        // Sign-ups with a registered address are answered like new ones (201, no session) and its
+        // owner is mailed a notice, so the sign-up form does not tell who has an account.
+        let config = EmailConfig::new(APP_NAME, &base_url, &self.from)
+            .context("cannot configure email")?
+            .conceal_existing_accounts(self.conceal_existing_accounts);
+        // ANCHOR_END: conceal
         let mailer: Arc<dyn Mailer> = match &self.smtp {
             Some(smtp) => Arc::new(SmtpMailer::new(smtp).context("cannot configure the SMTP mailer")?),
             // Development only: the link in the log signs the recipient in.
@@ -159,6 +175,9 @@ mod tests {
         assert_eq!(s.mailer_name(), "console");
         assert_eq!(s.from, DEFAULT_FROM);
         assert!(s.base_url.is_none());
+        assert!(s.conceal_existing_accounts, "sign-ups conceal existing accounts unless turned off");
+        assert!(!settings(&[(CONCEAL, "0")]).unwrap().conceal_existing_accounts);
+        assert!(settings(&[(CONCEAL, "perhaps")]).is_err());
         assert_eq!(listen_url("0.0.0.0:3000".parse().unwrap()), "http://127.0.0.1:3000");
         assert_eq!(listen_url("127.0.0.1:4000".parse().unwrap()), "http://127.0.0.1:4000");
     }

@@ -48,6 +48,13 @@
 //!   discovery). A provider that is misconfigured or cannot be discovered stops the start-up with an
 //!   error naming the variable, never quoting a secret. The page then shows "Sign in with ..." links,
 //!   and a logged-in user's linked providers with "Unlink" buttons and "Link ..." links.
+//! - `TORII_IDLE_TIMEOUT_MINUTES`: when set, an opaque session unused for this many minutes ends (the
+//!   30-day lifetime still applies); unset, sessions end only after 30 days, at logout, or when the
+//!   password changes. JWT sessions ignore it (nothing is recorded per request).
+//! - `TORII_CONCEAL_EXISTING_ACCOUNTS`: on by default; signing up with an address that already has an
+//!   account is answered like any other sign-up (201, no session) and the owner is mailed a notice.
+//!   Nobody is logged in by signing up then: the page asks the new user to sign in. `0` restores the
+//!   409 `email_taken` answer and the login at sign-up.
 //! - `RUST_LOG`: log filter, default `info,tower_http=warn`.
 //!
 //! Email: a new account is mailed a link that verifies its address; the page can email a sign-in
@@ -75,7 +82,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage, TokenRevocationStorage};
-use torii::{PostgresRepositoryProvider, RepositoryProvider, SeaORMStorage, SqliteRepositoryProvider, Torii};
+use torii::{
+    PostgresRepositoryProvider, RepositoryProvider, SeaORMStorage, SessionPolicy, SqliteRepositoryProvider, Torii,
+};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Backend, Config};
@@ -125,9 +134,11 @@ where
     let torii = oauth::with_providers_from_env(torii).await?;
     // JWT_SECRET switches to stateless JWT sessions (revocable through a denylist); without it sessions
     // are opaque tokens stored in the database.
-    let torii = Arc::new(match config.jwt.clone() {
-        Some(jwt) => torii.with_jwt_sessions(jwt),
-        None => torii,
+    let torii = Arc::new(match (config.jwt.clone(), config.idle_timeout) {
+        (Some(jwt), _) => torii.with_jwt_sessions(jwt),
+        // Sessions last 30 days by default; an idle timeout ends the ones left unused for a while.
+        (None, Some(idle)) => torii.with_session_policy(SessionPolicy::default().idle_timeout(idle)),
+        (None, None) => torii,
     });
 
     let email = mail.flows(torii.clone(), addr)?;

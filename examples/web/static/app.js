@@ -177,6 +177,12 @@ async function submitCredentials(action) {
     return;
   }
   $('password').value = '';
+  if (action === 'register' && !result.data.session) {
+    // The server answers every sign-up alike and logs nobody in (it does not tell whether the address
+    // already had an account): the new user signs in next.
+    showMessage('Check your inbox to confirm your address, then log in.', 'info');
+    return;
+  }
   showMessage(action === 'register' ? 'Welcome! Your account is ready.' : '', 'info');
   showLoggedIn(result.data.user);
   await loadSessions();

@@ -110,6 +110,11 @@ async function passkeySignUp() {
   }
   const result = await ceremony('register', { email }, { email }, createPasskey);
   if (!result) return;
+  if (!result.data.session) {
+    // Sign-ups are answered alike whether or not the address had an account, and log nobody in.
+    showMessage('Check your inbox, then log in with your passkey.', 'info');
+    return;
+  }
   showMessage('Welcome! Your account is ready; your passkey logs you in.', 'info');
   showLoggedIn(result.data.user);
   await loadSessions();

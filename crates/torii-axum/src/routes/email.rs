@@ -21,7 +21,7 @@ use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
-use crate::extract::{AuthUser, find_token};
+use crate::extract::{AuthUser, TokenSource, find_token};
 use crate::json::ApiJson;
 
 /// The routes, with the flows available to their handlers.
@@ -88,14 +88,21 @@ const ACCEPTED: Accepted =
 #[derive(Serialize)]
 pub(crate) struct ChangedResponse {
     revoked: u64,
+    /// The session that replaced the caller's, when it had to end too (JWT sessions); its token is in
+    /// the cookie, or in `token` for a bearer request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<SessionInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
-/// `POST /magic-link`: 202 whether or not the address has an account.
+/// `POST /magic-link`: 202 whether or not the address has an account, in the same time: everything
+/// that depends on the account happens in the background after the answer.
 async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    flows.send_magic_link(&body.email).await?;
+    flows.queue_magic_link(&body.email)?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
@@ -133,12 +140,13 @@ async fn resend_verification<R: RepositoryProvider + MagicLinkStorage>(
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
-/// `POST /password/forgot`: 202 whether or not the address has an account.
+/// `POST /password/forgot`: 202 whether or not the address has an account, in the same time (see
+/// `POST /magic-link`).
 async fn forgot_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    flows.request_password_reset(&body.email).await?;
+    flows.queue_password_reset(&body.email)?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
@@ -160,19 +168,34 @@ async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
 }
 
 /// `POST /password/change` (logged in): requires the current password; by default signs out every
-/// other session and keeps this one.
+/// other session and keeps this one. With JWT sessions this one cannot outlive the others, so it is
+/// replaced: the new token goes where the old one came from (the cookie, or `token` in the body for a
+/// bearer request), and the old token stops working.
 async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
+    State(state): State<RouteState<R>>,
     Extension(flows): Extension<EmailFlows<R>>,
+    cookies: Cookies,
+    headers: HeaderMap,
     auth: AuthUser,
     ApiJson(body): ApiJson<ChangeRequest>,
 ) -> Result<Json<ChangedResponse>, ApiError> {
     let others = if body.revoke_other_sessions {
-        OtherSessions::RevokeExcept(auth.session().id.clone())
+        OtherSessions::RevokeOthersOf(Box::new(auth.session().clone()))
     } else {
         OtherSessions::Keep
     };
-    let revoked = flows.change_password(&auth.id, &body.current_password, &body.new_password, others).await?;
-    Ok(Json(ChangedResponse { revoked }))
+    let change = flows.change_password(&auth.id, &body.current_password, &body.new_password, others).await?;
+    let Some(session) = change.new_session else {
+        return Ok(Json(ChangedResponse { revoked: change.revoked, session: None, token: None }));
+    };
+    let bearer = matches!(find_token(&headers, &state.context.cookie_names), Some((_, TokenSource::Bearer)));
+    let token = if bearer {
+        Some(session.token.as_str().to_owned())
+    } else {
+        set_session_cookie(&cookies, &state.cookies, session.token.as_str(), session.expires_at);
+        None
+    };
+    Ok(Json(ChangedResponse { revoked: change.revoked, session: Some(SessionInfo::from_session(&session)), token }))
 }
 
 async fn revoke_previous<R: RepositoryProvider>(state: &RouteState<R>, headers: &HeaderMap) {

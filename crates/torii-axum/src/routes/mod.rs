@@ -16,8 +16,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
 use torii_core::{RepositoryProvider, Torii};
@@ -51,6 +49,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
         oauth: None,
         email: None,
         after_register: None,
+        existing_account: None,
         #[cfg(feature = "passkey")]
         passkeys: None,
     }
@@ -62,7 +61,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 ///
 /// | Method and path | What |
 /// |---|---|
-/// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken`. With [`Torii::require_verified_email`]: 201 `{user}` and no session |
+/// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken`. With [`Torii::require_verified_email`], or email flows that conceal existing accounts: 201 `{user}` and no session |
 /// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie; 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
 /// | `POST /logout` | Revokes the current session, clears the cookie → 204 |
 /// | `GET /user` | The current user |
@@ -83,6 +82,8 @@ pub struct AuthRoutes<R> {
     email: Option<Router<RouteState<R>>>,
     /// Runs after `POST /register` created an account (the email flows mail the verification link).
     after_register: Option<AfterRegister>,
+    /// Set when sign-ups with a registered address are concealed (see `AuthRoutes::with_email_flows`).
+    existing_account: Option<ExistingAccount>,
     /// The passkey route group, when enabled (see `AuthRoutes::with_passkeys`).
     #[cfg(feature = "passkey")]
     passkeys: Option<Router<RouteState<R>>>,
@@ -103,12 +104,17 @@ impl<R> std::fmt::Debug for AuthRoutes<R> {
 pub(crate) type AfterRegister =
     Arc<dyn Fn(torii_core::UserId) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
+/// Mails the owner of an address someone tried to sign up with. When set, sign-ups with a registered
+/// address are answered like new ones, and sign-ups log nobody in.
+pub(crate) type ExistingAccount = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// State shared by the auth handlers.
 pub(crate) struct RouteState<R> {
     pub(crate) torii: Arc<Torii<R>>,
     pub(crate) cookies: Arc<CookieConfig>,
     pub(crate) context: AuthContext,
     pub(crate) after_register: Option<AfterRegister>,
+    pub(crate) existing_account: Option<ExistingAccount>,
 }
 
 impl<R> Clone for RouteState<R> {
@@ -118,6 +124,7 @@ impl<R> Clone for RouteState<R> {
             cookies: Arc::clone(&self.cookies),
             context: self.context.clone(),
             after_register: self.after_register.clone(),
+            existing_account: self.existing_account.clone(),
         }
     }
 }
@@ -160,6 +167,7 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             torii: self.torii,
             cookies,
             after_register: self.after_register,
+            existing_account: self.existing_account,
         };
         let csrf = CsrfConfig { allowed_origins: Arc::from(self.allowed_origins) };
         let mut router = Router::new();
@@ -189,7 +197,8 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .layer(DefaultBodyLimit::max(self.body_limit))
             .layer(middleware::from_fn(crate::client::audit_client_context))
             .layer(CookieManagerLayer::new())
-            .layer(middleware::map_response(no_store))
+            // Auth responses carry personal data and set credentials: no cache may keep them.
+            .layer(crate::no_store::no_store())
             .with_state(state)
     }
 }
@@ -228,24 +237,29 @@ impl<R: RepositoryProvider + torii_core::storage::MagicLinkStorage> AuthRoutes<R
     /// | `POST /password/forgot` | `{email}` → 202 with the same fixed body for every address |
     /// | `POST /password/reset` | `{token, new_password, bearer?}` → 204 (every session signed out), or `{user, session}` when the flows log in after a reset; 400 `invalid_token`, 422 `weak_password` |
     /// | `GET /password/reset?token=` | A page with the new-password form |
-    /// | `POST /password/change` | Logged in: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}`; 401 `invalid_credentials` |
+    /// | `POST /password/change` | Logged in: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}` (with JWT sessions also `session` and a new cookie, or `token` for a bearer client: the old token ends with the others); 401 `invalid_credentials` |
     ///
     /// `POST /register` then also mails the new account its verification link (unless
     /// [`torii_core::email_flows::EmailConfig::send_verification_on_register`] is off). The mail goes
     /// out in the background; its fate never changes the registration's answer.
+    ///
+    /// With [`torii_core::email_flows::EmailConfig::conceal_existing_accounts`], `POST /register` and
+    /// passkey sign-up answer an address that already has an account exactly like a new one (201
+    /// `{user}`, no session, for both) and mail its owner a notice instead of answering 409.
     pub fn with_email_flows(mut self, flows: torii_core::email_flows::EmailFlows<R>) -> Self {
         let hook_flows = flows.clone();
         self.after_register = Some(Arc::new(move |user_id| {
             let flows = hook_flows.clone();
             Box::pin(async move { flows.after_registration(&user_id).await })
         }));
+        if flows.config().conceals_existing_accounts() {
+            let hook_flows = flows.clone();
+            self.existing_account = Some(Arc::new(move |email| {
+                let flows = hook_flows.clone();
+                Box::pin(async move { flows.notify_existing_account(&email).await })
+            }));
+        }
         self.email = Some(email::router(flows));
         self
     }
-}
-
-/// Auth responses carry personal data and set credentials: no cache may keep them.
-async fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use torii_core::storage::PasskeyStorage;
 use torii_core::{
     ChallengeId, PasskeyEnrollmentCompletion, PasskeyInfo, PasskeyLoginCompletion, PasskeyOptions,
-    PasskeyRegistrationCompletion, RepositoryProvider,
+    PasskeyRegistrationCompletion, RepositoryProvider, ToriiError,
 };
 use tower_cookies::Cookies;
 
 use super::RouteState;
-use super::dto::{LoginResponse, SessionInfo};
+use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -103,14 +103,26 @@ pub(crate) async fn register_start<R: RepositoryProvider + PasskeyStorage>(
 ) -> Result<Json<PasskeyOptions>, ApiError> {
     let options = match (&auth, body.email) {
         (Some(auth), _) => state.torii.begin_passkey_enrollment(&auth.id).await?,
-        (None, Some(email)) => state.torii.begin_passkey_registration(&email).await?,
+        (None, Some(email)) => match &state.existing_account {
+            // Concealed sign-ups: a registered address gets a ceremony like any other (one that can
+            // never complete) and its owner a notice.
+            Some(notify) => {
+                let (options, exists) = state.torii.begin_passkey_registration_concealed(&email).await?;
+                if exists {
+                    notify(email).await;
+                }
+                options
+            }
+            None => state.torii.begin_passkey_registration(&email).await?,
+        },
         (None, None) => return Err(ApiError::invalid_body("An email is required to create an account")),
     };
     Ok(Json(options))
 }
 
 /// `POST /passkey/register/finish`. Logged out: creates the account and logs it in (201, like
-/// `POST /register`). Logged in: adds the passkey to the account (201 `{passkey}`).
+/// `POST /register`; with concealed sign-ups 201 `{user}` without a session, also for an address that
+/// already had an account). Logged in: adds the passkey to the account (201 `{passkey}`).
 pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
     State(state): State<RouteState<R>>,
     cookies: Cookies,
@@ -128,7 +140,17 @@ pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
         return Err(ApiError::invalid_body("An email is required to create an account"));
     };
     let completion = PasskeyRegistrationCompletion { email, challenge_id, response: body.response };
-    let user = state.torii.complete_passkey_registration(&completion).await?;
+    let user = match state.torii.complete_passkey_registration(&completion).await {
+        Ok(user) => user,
+        // Concealed sign-ups: the owner was notified when the ceremony started.
+        Err(ToriiError::UserAlreadyExists) if state.existing_account.is_some() => {
+            return super::password::placeholder_created(&state, &completion.email);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if state.existing_account.is_some() {
+        return Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response());
+    }
     let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
     let token = respond_token(&state, &cookies, &session, body.bearer);
     let reply = LoginResponse { user, session: SessionInfo::from_session(&session), token };

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
-use torii_core::{RepositoryProvider, Session, User};
+use torii_core::email::validate_email;
+use torii_core::{NewUser, RepositoryProvider, Session, ToriiError, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
@@ -33,17 +34,27 @@ pub(crate) struct Credentials {
 /// is the same whatever happens to the mail). When the coordinator requires a verified address for
 /// password login, registering does not log in either: the answer is 201 `{user}` without a session,
 /// and the account logs in once the link was followed.
+///
+/// When the email flows conceal existing accounts, a registered address gets the same 201 `{user}` as
+/// a new one (a placeholder user that is stored nowhere) and its owner a notice by mail; then no
+/// registration logs in, so the two answers cannot be told apart.
 pub(crate) async fn register<R: RepositoryProvider>(
     State(state): State<RouteState<R>>,
     cookies: Cookies,
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = state.torii.register_user_with_password(&body.email, &body.password).await?;
+    let user = match state.torii.register_user_with_password(&body.email, &body.password).await {
+        Ok(user) => user,
+        Err(ToriiError::UserAlreadyExists) if state.existing_account.is_some() => {
+            return concealed_registration(&state, &body.email).await;
+        }
+        Err(err) => return Err(err.into()),
+    };
     if let Some(after_register) = &state.after_register {
         after_register(user.id.clone()).await;
     }
-    if state.torii.requires_verified_email() && !user.is_email_verified() {
+    if state.existing_account.is_some() || (state.torii.requires_verified_email() && !user.is_email_verified()) {
         return Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response());
     }
     let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
@@ -78,4 +89,20 @@ fn respond<R>(state: &RouteState<R>, cookies: &Cookies, user: User, session: Ses
         None
     };
     LoginResponse { user, session: SessionInfo::from_session(&session), token }
+}
+
+/// The answer to a sign-up with a registered address when existing accounts are concealed: the owner is
+/// notified, and the caller gets what a new address gets (201 and a user that looks newly created but
+/// is stored nowhere).
+async fn concealed_registration<R>(state: &RouteState<R>, email: &str) -> Result<Response, ApiError> {
+    if let Some(notify) = &state.existing_account {
+        notify(email.to_owned()).await;
+    }
+    placeholder_created(state, email)
+}
+
+/// 201 `{user}` with a user that looks newly created for `email` but is stored nowhere.
+pub(crate) fn placeholder_created<R>(state: &RouteState<R>, email: &str) -> Result<Response, ApiError> {
+    let user = NewUser::new(validate_email(email)?, state.torii.now()).to_user();
+    Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response())
 }

@@ -3,14 +3,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
 
 mod audit;
+mod concealed_signup;
 mod csrf;
 mod email;
 mod extractors;
 mod jwt;
+mod jwt_crit;
 mod login;
 mod oauth;
 #[cfg(feature = "passkey")]
 mod passkey;
+#[cfg(feature = "passkey")]
+mod passkey_limits;
+mod password_change;
 mod rejections;
 mod sessions;
 mod support;
+mod timing;

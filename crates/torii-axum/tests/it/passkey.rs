@@ -19,7 +19,7 @@ use crate::support::{Repo, assert_error, get_with_cookie, post_json, send, with_
 
 const ORIGIN: &str = "https://example.com";
 
-async fn app() -> Router {
+pub(crate) async fn app() -> Router {
     let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
     repositories.migrate().await.unwrap();
     let torii: Arc<Torii<Repo>> = Arc::new(
@@ -34,17 +34,17 @@ async fn app() -> Router {
 
 /// The software authenticator: it keeps no resident keys, so it is told which passkey to answer with
 /// and the user handle is added as a browser would.
-struct Device {
+pub(crate) struct Device {
     key: SoftPasskey,
     credentials: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Device {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { key: SoftPasskey::new(true), credentials: Vec::new() }
     }
 
-    fn create(&mut self, options: &Value) -> Value {
+    pub(crate) fn create(&mut self, options: &Value) -> Value {
         let mut ccr: CreationChallengeResponse = serde_json::from_value(options.clone()).unwrap();
         if let Some(selection) = ccr.public_key.authenticator_selection.as_mut() {
             selection.require_resident_key = false;
@@ -66,7 +66,7 @@ impl Device {
     }
 }
 
-fn post_with_cookie(uri: &str, token: &str, body: &Value) -> Request<Body> {
+pub(crate) fn post_with_cookie(uri: &str, token: &str, body: &Value) -> Request<Body> {
     with_cookie(Method::POST, uri, token)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))

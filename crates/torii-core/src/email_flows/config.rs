@@ -40,6 +40,7 @@ pub struct EmailConfig {
     pub(super) create_accounts: bool,
     pub(super) login_after_reset: bool,
     pub(super) verify_on_register: bool,
+    pub(super) conceal_existing: bool,
     pub(super) rate_limit_max: u32,
     pub(super) rate_limit_window: Duration,
     pub(super) send_attempts: u32,
@@ -75,6 +76,7 @@ impl EmailConfig {
             create_accounts: false,
             login_after_reset: false,
             verify_on_register: true,
+            conceal_existing: false,
             rate_limit_max: 3,
             rate_limit_window: Duration::minutes(15),
             send_attempts: 4,
@@ -141,6 +143,19 @@ impl EmailConfig {
         self
     }
 
+    /// When on, signing up (`POST /register`, passkey sign-up) with an address that already has an
+    /// account is answered exactly like a sign-up with a new address (the same status and body shape,
+    /// and no session for either), and the account's owner is mailed a notice instead. Off by default:
+    /// such a sign-up gets 409 `email_taken`, which tells anyone whether an address has an account.
+    ///
+    /// The price: nobody is logged in by signing up; a new account logs in afterwards (and confirms its
+    /// address first, with [`crate::Torii::require_verified_email`]). The book's security chapter
+    /// weighs this trade-off.
+    pub fn conceal_existing_accounts(mut self, on: bool) -> Self {
+        self.conceal_existing = on;
+        self
+    }
+
     /// At most `max` messages of each kind per account within `window` (default 3 per 15 minutes);
     /// requests beyond it are answered like the others but send nothing.
     pub fn rate_limit(mut self, max: u32, window: Duration) -> Self {
@@ -155,6 +170,12 @@ impl EmailConfig {
         self.send_attempts = attempts.max(1);
         self.retry_backoff = first_backoff;
         self
+    }
+
+    /// Whether sign-ups with a registered address are answered like new ones (see
+    /// [`EmailConfig::conceal_existing_accounts`]).
+    pub fn conceals_existing_accounts(&self) -> bool {
+        self.conceal_existing
     }
 
     /// The application's name, as shown in messages.

@@ -33,6 +33,20 @@ impl Delivery {
         });
     }
 
+    /// Runs `work` in a background task counted like a message in flight, so [`Delivery::wait_idle`]
+    /// also waits for it (and for the messages it queues). Must be called within a Tokio runtime.
+    pub(super) fn run<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.in_flight.send_modify(|n| *n += 1);
+        let in_flight = Arc::clone(&self.in_flight);
+        tokio::spawn(async move {
+            work.await;
+            in_flight.send_modify(|n| *n = n.saturating_sub(1));
+        });
+    }
+
     async fn deliver(&self, message: &EmailMessage) {
         let mut pause = self.backoff;
         for attempt in 1..=self.attempts {

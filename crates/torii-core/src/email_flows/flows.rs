@@ -8,7 +8,7 @@ use super::delivery::Delivery;
 use super::limiter::RateLimiter;
 use super::mailer::{Mailer, MessageKind};
 use super::templates::render;
-use super::tokens::OtherSessions;
+use super::tokens::{OtherSessions, PasswordChange};
 use crate::email::validate_email;
 use crate::error::ToriiError;
 use crate::id::UserId;
@@ -102,7 +102,9 @@ impl<S> EmailFlows<S> {
 
 impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     /// Emails a sign-in link to `email` when it belongs to an account (or to anyone, with
-    /// [`EmailConfig::create_accounts_on_magic_link`]). The answer is the same either way.
+    /// [`EmailConfig::create_accounts_on_magic_link`]). The answer is the same either way, but not the
+    /// time it takes (an address with an account costs a token and a message more): to answer a
+    /// request from the outside, use [`EmailFlows::queue_magic_link`].
     ///
     /// # Errors
     /// [`ToriiError::InvalidEmail`] for a malformed address (CR/LF included); a storage failure.
@@ -180,7 +182,8 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     }
 
     /// Emails a password reset link when `email` belongs to an account. The answer is the same either
-    /// way, and also when the account is over its limit.
+    /// way, and also when the account is over its limit, but not the time it takes: to answer a
+    /// request from the outside, use [`EmailFlows::queue_password_reset`].
     ///
     /// # Errors
     /// [`ToriiError::InvalidEmail`] for a malformed address; a storage failure.
@@ -201,11 +204,70 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
         Ok(())
     }
 
+    /// Mails the owner of `email`, if it has an account, a notice that someone tried to sign up with
+    /// it (see [`EmailConfig::conceal_existing_accounts`]). The notice goes to the address stored for
+    /// the account, counts against the account's mail limit, and is sent in the background; nothing
+    /// is returned, so the caller's answer cannot depend on it.
+    pub async fn notify_existing_account(&self, email: &str) {
+        let result = async {
+            let Some(user) = self.torii.get_user_by_email(&validate_email(email)?).await? else {
+                return Ok(());
+            };
+            if self.allow(MessageKind::AccountExists, &user.email, self.torii.now()).await? {
+                self.send(MessageKind::AccountExists, &user.email, None, chrono::Duration::zero());
+            } else {
+                self.over_limit(MessageKind::AccountExists)?;
+            }
+            Ok::<_, ToriiError>(())
+        }
+        .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "sign-up notice for an existing account not sent");
+        }
+    }
+
     /// The answer to a request over the limit: the same as any other.
     async fn over_limit(&self, kind: MessageKind, user_id: Option<&UserId>) -> Result<(), ToriiError> {
         tracing::info!(kind = kind.as_str(), "email not sent: the account is over its rate limit");
         let detail = serde_json::json!({ "limit": "email", "message": kind.as_str() });
         self.torii.audit(crate::storage::AuditEventKind::RATE_LIMITED, user_id, None, detail).await;
+        Ok(())
+    }
+}
+
+impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
+    /// [`EmailFlows::send_magic_link`] off the request path: checks the address's syntax (which
+    /// depends only on the input) and returns at once; the lookup, the token and the mail happen in a
+    /// background task. The answer, and the time it takes, are then the same for every address,
+    /// which `send_magic_link` cannot promise (it does more work for an address with an account).
+    /// Storage failures are logged, never returned. [`EmailFlows::wait_idle`] waits for the task.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`] for a malformed address.
+    pub fn queue_magic_link(&self, email: &str) -> Result<(), ToriiError> {
+        let email = validate_email(email)?;
+        let flows = self.clone();
+        self.delivery.run(async move {
+            if let Err(err) = flows.send_magic_link(&email).await {
+                tracing::warn!(error = %err, "magic link request failed");
+            }
+        });
+        Ok(())
+    }
+
+    /// [`EmailFlows::request_password_reset`] off the request path, like
+    /// [`EmailFlows::queue_magic_link`]: the same answer in the same time for every address.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`] for a malformed address.
+    pub fn queue_password_reset(&self, email: &str) -> Result<(), ToriiError> {
+        let email = validate_email(email)?;
+        let flows = self.clone();
+        self.delivery.run(async move {
+            if let Err(err) = flows.request_password_reset(&email).await {
+                tracing::warn!(error = %err, "password reset request failed");
+            }
+        });
         Ok(())
     }
 }
@@ -244,11 +306,11 @@ impl<S: PasswordStorage + MagicLinkStorage> EmailFlows<S> {
         current_password: &str,
         new_password: &str,
         other_sessions: OtherSessions,
-    ) -> Result<u64, ToriiError> {
-        let revoked = self.torii.change_password(user_id, current_password, new_password, other_sessions).await?;
+    ) -> Result<PasswordChange, ToriiError> {
+        let change = self.torii.change_password(user_id, current_password, new_password, other_sessions).await?;
         if let Some(user) = self.torii.get_user(user_id).await? {
             self.send(MessageKind::PasswordChanged, &user.email, None, chrono::Duration::zero());
         }
-        Ok(revoked)
+        Ok(change)
     }
 }

@@ -18,6 +18,9 @@ pub enum MessageKind {
     PasswordReset,
     /// A notice that the password was changed (carries no link that grants anything).
     PasswordChanged,
+    /// A notice that someone tried to sign up with an address that already has an account (see
+    /// [`super::EmailConfig::conceal_existing_accounts`]; carries no link).
+    AccountExists,
 }
 
 impl MessageKind {
@@ -28,6 +31,7 @@ impl MessageKind {
             Self::EmailVerification => "email_verification",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::AccountExists => "account_exists",
         }
     }
 }

@@ -53,6 +53,17 @@ pub fn render(
             "",
             "If you did not do this, reset your password at once and contact us.".to_owned(),
         ),
+        MessageKind::AccountExists => (
+            format!("Someone tried to sign up to {app} with your address"),
+            format!(
+                "Someone tried to create a {app} account with this email address, which already has one. \
+                 Nothing was changed."
+            ),
+            "",
+            "If it was you, sign in instead, or use \"Forgot password\" if you do not remember it. If it was not \
+             you, you can ignore this email."
+                .to_owned(),
+        ),
     };
     let text = match &link {
         Some(link) => format!("{intro}\n\n{action}: {link}\n\n{outro}\n\n-- {app}\n"),

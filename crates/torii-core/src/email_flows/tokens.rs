@@ -58,11 +58,37 @@ impl std::fmt::Debug for EmailToken {
 pub enum OtherSessions {
     /// Leave every session as it is.
     Keep,
-    /// Revoke every session except this one (the one the change was made from).
+    /// Revoke every session except this one (the one the change was made from). When the session
+    /// manager cannot keep a single session (JWT sessions: ending the others ends every token issued
+    /// so far), every session is revoked and a replacement is issued in
+    /// [`PasswordChange::new_session`], without client metadata; prefer
+    /// [`OtherSessions::RevokeOthersOf`], which carries it over.
     RevokeExcept(SessionId),
+    /// Revoke every session except `session` (the one the change was made from). When the session
+    /// manager cannot keep a single session (JWT), every session is revoked and a replacement for
+    /// this one, with the same user agent and IP address, is issued in
+    /// [`PasswordChange::new_session`]: hand it to the client in place of the old token.
+    RevokeOthersOf(Box<Session>),
     /// Revoke every session.
     RevokeAll,
 }
+
+/// What [`Torii::change_password`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct PasswordChange {
+    /// How many sessions were revoked, as far as the session manager can count them (JWT sessions are
+    /// not recorded, so their count is 0 even though every other token stopped working).
+    pub revoked: u64,
+    /// The session that replaces the caller's own, when keeping it was impossible (see
+    /// [`OtherSessions::RevokeOthersOf`]); `None` when the caller's session is still valid or when
+    /// every session was meant to end. Its token is a secret: send it to the client once.
+    pub new_session: Option<Session>,
+}
+
+/// Every purpose a single-use token can have: a password change or reset voids them all.
+const ALL_PURPOSES: [TokenPurpose; 3] =
+    [TokenPurpose::MagicLink, TokenPurpose::PasswordReset, TokenPurpose::EmailVerification];
 
 /// True when `token` has the shape of a token Torii issued (43 base64url characters), so anything else
 /// is refused without a database round trip.
@@ -284,8 +310,9 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
 
 impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
     /// Redeems a password reset token and sets the new password (the policy is enforced). Every session
-    /// of the user is revoked and every other outstanding reset token voided. The user is not logged in.
-    /// Following the link proves the address, so it is marked verified.
+    /// of the user is revoked and every outstanding single-use token of the address (reset, magic and
+    /// verification links) voided. The user is not logged in. Following the link proves the address,
+    /// so it is marked verified.
     ///
     /// A password the policy refuses outright is refused before the token is used, so the link keeps
     /// working; one refused only because it equals the address is refused after it, so a new link is
@@ -297,12 +324,15 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
         self.password_policy().check(new_password, None)?;
         let record = self.consume_email_token(token, TokenPurpose::PasswordReset).await?.ok_or(INVALID_LINK)?;
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
-        self.store_password(&user.id, new_password).await?;
+        let hash = self.hash_new_password(new_password, &user.email).await?;
+        // Everything that reduces access happens before the new password is stored, so a failure
+        // part-way leaves the account with fewer ways in, never with the change half applied.
+        let revoked = self.delete_sessions_for_user(&user.id).await?;
+        let voided = self.void_single_use_tokens(&user.email).await?;
+        self.storage().set_password_hash(&user.id, &hash).await?;
         // The link reached the address, which proves it as well as a verification link would.
         let user = self.mark_verified(user).await?;
-        let revoked = self.delete_sessions_for_user(&user.id).await?;
-        self.storage().invalidate_tokens(&user.email, TokenPurpose::PasswordReset, self.now()).await?;
-        tracing::info!(user_id = %user.id, revoked, "password reset");
+        tracing::info!(user_id = %user.id, revoked, voided, "password reset");
         self.audit(
             AuditEventKind::PASSWORD_RESET,
             Some(&user.id),
@@ -314,32 +344,45 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
     }
 
     /// Changes a logged-in user's password: the current one must be right and the new one must satisfy
-    /// the policy. Returns how many sessions were revoked.
+    /// the policy. Then, as one change: the sessions chosen by `other_sessions` end, every outstanding
+    /// single-use token of the address (reset, magic and verification links) is voided, and the new
+    /// password is stored.
+    ///
+    /// Everything that can fail for a reason other than a storage outage (the current password, the
+    /// policy, hashing) is checked before anything is written. The writes then go from "fewer ways in"
+    /// to "new password": sessions, then links, then the password, so an outage part-way never leaves
+    /// the new password in place with old sessions or links still working.
+    ///
+    /// With JWT sessions, keeping one session while ending the others is impossible (the others are
+    /// ended by a per-user "not before" time that also ends the caller's token), so for
+    /// [`OtherSessions::RevokeExcept`] and [`OtherSessions::RevokeOthersOf`] every session ends and a
+    /// replacement is returned in [`PasswordChange::new_session`].
     ///
     /// # Errors
     /// [`ToriiError::InvalidCredentials`] for a wrong current password; [`ToriiError::WeakPassword`];
-    /// [`ToriiError::UserNotFound`]; [`ToriiError::Unsupported`] for [`OtherSessions::RevokeExcept`]
-    /// with a session manager that cannot keep one session; a storage failure.
+    /// [`ToriiError::UserNotFound`]; a storage failure.
     pub async fn change_password(
         &self,
         user_id: &UserId,
         current_password: &str,
         new_password: &str,
         other_sessions: OtherSessions,
-    ) -> Result<u64, ToriiError> {
+    ) -> Result<PasswordChange, ToriiError> {
         let user = self.storage().get_user(user_id).await?.ok_or(ToriiError::UserNotFound)?;
         // Checked first so a weak choice costs no hashing and cannot be used to probe the current one.
         self.password_policy().check(new_password, Some(&user.email))?;
         self.verify_password_login(&user.email, current_password).await?;
-        self.store_password(&user.id, new_password).await?;
-        let revoked = match &other_sessions {
-            OtherSessions::Keep => 0,
-            OtherSessions::RevokeExcept(keep) => self.delete_other_sessions(&user.id, keep).await?,
-            OtherSessions::RevokeAll => self.delete_sessions_for_user(&user.id).await?,
+        let hash = self.hash_new_password(new_password, &user.email).await?;
+
+        let (revoked, replace) = self.end_sessions_for_change(&user.id, other_sessions).await?;
+        // An outstanding reset or magic link must not undo the change or bypass it.
+        let voided = self.void_single_use_tokens(&user.email).await?;
+        self.storage().set_password_hash(&user.id, &hash).await?;
+        let new_session = match replace {
+            Some((user_agent, ip_address)) => Some(self.create_session(&user.id, user_agent, ip_address).await?),
+            None => None,
         };
-        // An outstanding reset link must not undo the change.
-        self.storage().invalidate_tokens(&user.email, TokenPurpose::PasswordReset, self.now()).await?;
-        tracing::info!(user_id = %user.id, revoked, "password changed");
+        tracing::info!(user_id = %user.id, revoked, voided, replaced = new_session.is_some(), "password changed");
         self.audit(
             AuditEventKind::PASSWORD_CHANGED,
             Some(&user.id),
@@ -347,6 +390,47 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
             serde_json::json!({ "revoked_sessions": revoked }),
         )
         .await;
-        Ok(revoked)
+        Ok(PasswordChange { revoked, new_session })
+    }
+
+    /// Ends the sessions a password change asks to end. Returns how many were revoked and, when the
+    /// caller's own session had to end too, the client metadata for its replacement.
+    async fn end_sessions_for_change(
+        &self,
+        user_id: &UserId,
+        other_sessions: OtherSessions,
+    ) -> Result<(u64, Option<(Option<String>, Option<String>)>), ToriiError> {
+        let (keep, metadata) = match other_sessions {
+            OtherSessions::Keep => return Ok((0, None)),
+            OtherSessions::RevokeAll => return Ok((self.delete_sessions_for_user(user_id).await?, None)),
+            OtherSessions::RevokeExcept(keep) => (keep, (None, None)),
+            OtherSessions::RevokeOthersOf(session) => {
+                let session = *session;
+                (session.id, (session.user_agent, session.ip_address))
+            }
+        };
+        match self.delete_other_sessions(user_id, &keep).await {
+            Ok(revoked) => Ok((revoked, None)),
+            // The manager cannot keep one session (JWT): end them all and issue a replacement.
+            Err(ToriiError::Unsupported(_)) => Ok((self.delete_sessions_for_user(user_id).await?, Some(metadata))),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl<S: MagicLinkStorage> Torii<S> {
+    /// Voids every outstanding single-use token for `email` (magic, reset and verification links,
+    /// whichever account or purpose they were issued for), so no link mailed before a password change
+    /// or reset still works afterwards. Returns how many were voided.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn void_single_use_tokens(&self, email: &str) -> Result<u64, ToriiError> {
+        let now = self.now();
+        let mut voided = 0;
+        for purpose in ALL_PURPOSES {
+            voided += self.storage().invalidate_tokens(email, purpose, now).await?;
+        }
+        Ok(voided)
     }
 }

@@ -56,6 +56,7 @@ use crate::id::ChallengeId;
 
 pub(crate) use config::PasskeyService;
 pub use config::{DEFAULT_CHALLENGE_LIFETIME, PasskeyConfig};
+pub use register::MAX_CREDENTIAL_ID_LEN;
 
 /// What the browser needs to run a ceremony: send both to the client.
 #[derive(Debug, Clone, Serialize)]

@@ -24,11 +24,36 @@ impl<S: UserStorage + PasskeyStorage> Torii<S> {
     /// [`Torii::begin_passkey_enrollment`]); [`ToriiError::ServiceNotFound`] when passkeys are not
     /// configured; a storage failure.
     pub async fn begin_passkey_registration(&self, email: &str) -> Result<PasskeyOptions, ToriiError> {
-        let service = self.passkey_service()?;
+        self.passkey_service()?;
         let email = validate_email(email)?;
         if self.storage().get_user_by_email(&email).await?.is_some() {
             return Err(ToriiError::UserAlreadyExists);
         }
+        self.start_new_account_ceremony(email).await
+    }
+
+    /// Like [`Torii::begin_passkey_registration`], except that an address that already has an account
+    /// gets a ceremony too, indistinguishable from any other, so the answer does not tell who has an
+    /// account. Such a ceremony can never create anything: completing it fails with
+    /// [`ToriiError::UserAlreadyExists`]. Returns whether the address has an account, so the caller can
+    /// notify its owner.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidEmail`]; [`ToriiError::ServiceNotFound`] when passkeys are not configured;
+    /// a storage failure.
+    pub async fn begin_passkey_registration_concealed(
+        &self,
+        email: &str,
+    ) -> Result<(PasskeyOptions, bool), ToriiError> {
+        self.passkey_service()?;
+        let email = validate_email(email)?;
+        let exists = self.storage().get_user_by_email(&email).await?.is_some();
+        Ok((self.start_new_account_ceremony(email).await?, exists))
+    }
+
+    /// The registration ceremony of a new account for `email` (validated), with a fresh account id.
+    async fn start_new_account_ceremony(&self, email: String) -> Result<PasskeyOptions, ToriiError> {
+        let service = self.passkey_service()?;
         // The account's id is chosen now: the user handle the authenticator stores is derived from it.
         let user_id = UserId::new_random();
         let (options, state) = service
@@ -176,8 +201,18 @@ fn verify_registration(
     state: &webauthn_rs::prelude::PasskeyRegistration,
 ) -> Result<webauthn_rs::prelude::Passkey, PasskeyError> {
     let response = RegisterPublicKeyCredential::deserialize(response).map_err(|_| PasskeyError::VerificationFailed)?;
-    service.webauthn.finish_passkey_registration(&response, state).map_err(|err| {
+    let passkey = service.webauthn.finish_passkey_registration(&response, state).map_err(|err| {
         tracing::info!(error = %err, "passkey registration refused");
         PasskeyError::VerificationFailed
-    })
+    })?;
+    // webauthn-rs accepts ids up to 4096 bytes; WebAuthn Level 3 (§6.5.1) caps them at 1023. Longer
+    // ones come from no conforming authenticator and would only bloat every row and lookup.
+    if passkey.cred_id().len() > MAX_CREDENTIAL_ID_LEN {
+        tracing::info!(length = passkey.cred_id().len(), "passkey registration refused: credential id too long");
+        return Err(PasskeyError::VerificationFailed);
+    }
+    Ok(passkey)
 }
+
+/// The longest credential id WebAuthn Level 3 allows (`credentialIdLength` "MUST be <= 1023").
+pub const MAX_CREDENTIAL_ID_LEN: usize = 1023;

@@ -332,12 +332,13 @@ async fn change_password_checks_the_current_one_and_keeps_this_session() {
     let weak = f.flows.change_password(&user.id, PASSWORD, "password", OtherSessions::Keep).await;
     assert!(matches!(weak, Err(ToriiError::WeakPassword(_))));
 
-    let revoked = f
+    let change = f
         .flows
         .change_password(&user.id, PASSWORD, OTHER_PASSWORD, OtherSessions::RevokeExcept(here.id.clone()))
         .await
         .unwrap();
-    assert_eq!(revoked, 1);
+    assert_eq!(change.revoked, 1);
+    assert!(change.new_session.is_none(), "an opaque session is kept, not replaced");
     assert!(f.torii.get_session(&here.token).await.is_ok());
     assert!(f.torii.get_session(&other.token).await.is_err());
     assert!(f.torii.login_user_with_password("ada@example.com", OTHER_PASSWORD, None, None).await.is_ok());

@@ -59,7 +59,7 @@ fn registering_logs_a_link_that_confirms_the_address() {
     let credentials = json!({ "email": "ada@example.com", "password": "analytical engine 1843" }).to_string();
     let registered = server.request("POST", "/auth/register", &[JSON], Some(&credentials));
     assert_eq!(registered.status, 201, "{}", registered.body);
-    let cookie = cookie_of(&registered);
+    let cookie = cookie_of(&server.request("POST", "/auth/login", &[JSON], Some(&credentials)));
     let link = link_in_log(&server, "email_verification");
     let (path_and_query, token) = link.split_once("?token=").unwrap();
     assert!(path_and_query.ends_with("/auth/verify-email"), "{link}");

@@ -59,7 +59,17 @@ fn register_use_and_log_out_over_http() {
     let credentials = json!({ "email": "ada@example.com", "password": "analytical engine 1843" }).to_string();
     let registered = server.request("POST", "/auth/register", &[JSON], Some(&credentials));
     assert_eq!(registered.status, 201, "{}", registered.body);
-    let set_cookie = registered.header("set-cookie").expect("a session cookie");
+    // Sign-ups conceal existing accounts in the example: nobody is logged in by one, and a second
+    // sign-up with the address gets the same answer.
+    assert!(registered.header("set-cookie").is_none(), "no session at sign-up");
+    let again = server.request("POST", "/auth/register", &[JSON], Some(&credentials));
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.json()["user"]["email"], registered.json()["user"]["email"]);
+    assert!(again.json().get("session").is_none() && again.header("set-cookie").is_none());
+
+    let logged_in = server.request("POST", "/auth/login", &[JSON], Some(&credentials));
+    assert_eq!(logged_in.status, 200, "{}", logged_in.body);
+    let set_cookie = logged_in.header("set-cookie").expect("a session cookie");
     assert!(set_cookie.starts_with("torii_session=") && set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(!set_cookie.contains("Secure"), "plain-http development cookie by default: {set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
@@ -68,6 +78,7 @@ fn register_use_and_log_out_over_http() {
     let me = server.request("GET", "/protected", &with_cookie, None);
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["email"], "ada@example.com");
+    assert_eq!(me.header("cache-control"), Some("no-store"), "a page for one user is never cached");
     // Served with connect info, so the session records the client's address.
     let sessions = server.request("GET", "/auth/sessions", &with_cookie, None).json();
     assert_eq!(sessions["sessions"][0]["ip_address"], "127.0.0.1");
