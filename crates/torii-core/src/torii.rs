@@ -59,6 +59,8 @@ pub struct Torii<S> {
     /// The WebAuthn relying party, once configured with `with_passkeys` (see [`crate::passkey`]).
     #[cfg(feature = "passkey")]
     pub(crate) passkeys: Option<Arc<crate::passkey::PasskeyService>>,
+    /// Settings of integrations (see [`Torii::extensions`]); shared by every clone.
+    extensions: Arc<crate::extensions::Extensions>,
 }
 
 impl<S> Clone for Torii<S> {
@@ -77,6 +79,7 @@ impl<S> Clone for Torii<S> {
             oauth: self.oauth.clone(),
             #[cfg(feature = "passkey")]
             passkeys: self.passkeys.clone(),
+            extensions: Arc::clone(&self.extensions),
         }
     }
 }
@@ -114,6 +117,7 @@ impl<S: UserStorage + SessionStorage> Torii<S> {
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
+            extensions: Arc::default(),
         }
     }
 }
@@ -159,6 +163,7 @@ impl Torii<NoStorage> {
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
+            extensions: Arc::default(),
         }
     }
 }
@@ -249,6 +254,13 @@ impl<S> Torii<S> {
     pub fn with_password_hasher(mut self, hasher: PasswordHasher) -> Self {
         self.password_hasher = hasher;
         self
+    }
+
+    /// Settings an integration attached to this coordinator so all its parts read the same value (for
+    /// example the session cookie configuration of `torii-axum`, which its routes and extractors share).
+    /// Every clone of the coordinator shares them.
+    pub fn extensions(&self) -> &crate::extensions::Extensions {
+        &self.extensions
     }
 
     /// The storage this coordinator uses.

@@ -21,7 +21,7 @@ use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
-use crate::extract::{AuthUser, find_token};
+use crate::extract::{AuthUser, FreshAuthUser, find_token};
 use crate::json::ApiJson;
 
 /// The routes, with the flows available to their handlers.
@@ -159,11 +159,11 @@ async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
     Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)).into_response())
 }
 
-/// `POST /password/change` (logged in): requires the current password; by default signs out every
-/// other session and keeps this one.
+/// `POST /password/change` (logged in recently: 403 `reauthentication_required` otherwise): requires
+/// the current password; by default signs out every other session and keeps this one.
 async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
-    auth: AuthUser,
+    FreshAuthUser(auth): FreshAuthUser,
     ApiJson(body): ApiJson<ChangeRequest>,
 ) -> Result<Json<ChangedResponse>, ApiError> {
     let others = if body.revoke_other_sessions {
@@ -176,7 +176,7 @@ async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
 }
 
 async fn revoke_previous<R: RepositoryProvider>(state: &RouteState<R>, headers: &HeaderMap) {
-    if let Some((previous, _)) = find_token(headers, &state.context.cookie_names)
+    if let Some((previous, _)) = find_token(headers, &state.cookies)
         && let Err(err) = state.torii.delete_session(&previous).await
     {
         tracing::warn!(error = %err, "could not revoke the session replaced by a new login");

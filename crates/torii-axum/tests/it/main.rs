@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
 
+mod cookie_tossing;
 mod csrf;
 mod email;
 mod extractors;
+mod fresh_auth;
 mod jwt;
 mod login;
 mod oauth;
