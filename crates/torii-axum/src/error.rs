@@ -47,6 +47,12 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "cross_site_request", "Cross-site requests are not allowed")
     }
 
+    /// 403: the session is older than the freshness window; re-authenticate (`POST /reauthenticate`)
+    /// and try again.
+    pub fn reauthentication_required() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "reauthentication_required", "Confirm it is you: sign in again to continue")
+    }
+
     /// 404.
     pub fn not_found(what: &'static str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", what)

@@ -1,14 +1,17 @@
-//! Extractors: [`AuthUser`], `Option<AuthUser>`, [`AuthSession`].
+//! Extractors: [`AuthUser`], `Option<AuthUser>`, [`AuthSession`], [`FreshAuthUser`], and the
+//! [`require_fresh_auth`] middleware.
 
 use std::ops::Deref;
 
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use torii_core::{ClientContext, Session, SessionToken, ToriiError, User};
 
+use crate::config::CookieConfig;
 use crate::context::AuthContext;
 use crate::error::ApiError;
 
@@ -22,6 +25,7 @@ use crate::error::ApiError;
 pub struct AuthUser {
     user: User,
     session: Session,
+    source: TokenSource,
 }
 
 impl AuthUser {
@@ -38,6 +42,12 @@ impl AuthUser {
     /// Both, by value.
     pub fn into_parts(self) -> (User, Session) {
         (self.user, self.session)
+    }
+
+    /// True when the request was authenticated by an `Authorization: Bearer` token rather than by the
+    /// session cookie.
+    pub fn is_bearer(&self) -> bool {
+        self.source == TokenSource::Bearer
     }
 }
 
@@ -69,14 +79,23 @@ pub enum AuthRejection {
     Unauthenticated,
     /// The storage failed: 503 when it is unreachable, 500 otherwise.
     Failed(ApiError),
+    /// A session, but not a recent enough login for this action: 403 `reauthentication_required`.
+    ReauthenticationRequired,
+}
+
+impl From<AuthRejection> for ApiError {
+    fn from(rejection: AuthRejection) -> Self {
+        match rejection {
+            AuthRejection::Unauthenticated => ApiError::unauthenticated(),
+            AuthRejection::Failed(err) => err,
+            AuthRejection::ReauthenticationRequired => ApiError::reauthentication_required(),
+        }
+    }
 }
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        match self {
-            Self::Unauthenticated => ApiError::unauthenticated().into_response(),
-            Self::Failed(err) => err.into_response(),
-        }
+        ApiError::from(self).into_response()
     }
 }
 
@@ -87,12 +106,15 @@ pub(crate) enum TokenSource {
     Bearer,
 }
 
-/// Finds the session token: the first of the accepted cookie names present, else a bearer header.
-pub(crate) fn find_token(headers: &HeaderMap, cookie_names: &[String]) -> Option<(SessionToken, TokenSource)> {
+/// Finds the session token: the session cookie under the configured name (and no other name, so a
+/// `torii_session` cookie tossed in by a sibling subdomain is never read next to `__Host-torii_session`),
+/// else an `Authorization: Bearer` header. A cookie, when present, is the credential: a bearer header
+/// next to it is ignored.
+pub(crate) fn find_token(headers: &HeaderMap, cookies: &CookieConfig) -> Option<(SessionToken, TokenSource)> {
     for value in headers.get_all(COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for c in cookie::Cookie::split_parse(text).flatten() {
-            if cookie_names.iter().any(|n| n == c.name()) && !c.value().is_empty() {
+            if c.name() == cookies.name() && !c.value().is_empty() {
                 return Some((SessionToken::new(c.value()), TokenSource::Cookie));
             }
         }
@@ -107,28 +129,34 @@ fn bearer_token(headers: &HeaderMap) -> Option<SessionToken> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| SessionToken::new(token))
 }
 
-async fn authenticate<S>(parts: &mut Parts, state: &S) -> Result<Option<AuthUser>, AuthRejection>
-where
-    AuthContext: FromRef<S>,
-{
-    // Several extractors in one handler share one lookup.
+/// Authenticates the request once: the result is kept in the request's extensions, so several
+/// extractors (and the cross-site guard before them) share one lookup.
+pub(crate) async fn authenticate(parts: &mut Parts, context: &AuthContext) -> Result<Option<AuthUser>, AuthRejection> {
     if let Some(cached) = parts.extensions.get::<AuthUser>() {
         return Ok(Some(cached.clone()));
     }
-    let context = AuthContext::from_ref(state);
-    let Some((token, _)) = find_token(&parts.headers, &context.cookie_names) else {
+    let Some((token, source)) = find_token(&parts.headers, &context.cookie_config()) else {
         return Ok(None);
     };
     let client = crate::client::ClientInfo::from_parts(parts);
     let client = ClientContext { ip_address: client.ip_address, user_agent: client.user_agent };
     match context.authority.authenticate(&token, &client).await {
         Ok((user, session)) => {
-            let auth = AuthUser { user, session };
+            let auth = AuthUser { user, session, source };
             parts.extensions.insert(auth.clone());
             Ok(Some(auth))
         }
         Err(err) if err.is_unauthenticated() || matches!(err, ToriiError::UserNotFound) => Ok(None),
         Err(err) => Err(AuthRejection::Failed(err.into())),
+    }
+}
+
+/// The one freshness decision: every route and extractor that needs a recent login asks this.
+pub(crate) fn require_fresh(context: &AuthContext, auth: &AuthUser) -> Result<(), AuthRejection> {
+    if context.authority.is_session_fresh(auth.session()) {
+        Ok(())
+    } else {
+        Err(AuthRejection::ReauthenticationRequired)
     }
 }
 
@@ -140,7 +168,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state).await?.ok_or(AuthRejection::Unauthenticated)
+        authenticate(parts, &AuthContext::from_ref(state)).await?.ok_or(AuthRejection::Unauthenticated)
     }
 }
 
@@ -153,7 +181,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        authenticate(parts, state).await
+        authenticate(parts, &AuthContext::from_ref(state)).await
     }
 }
 
@@ -165,7 +193,66 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = authenticate(parts, state).await?.ok_or(AuthRejection::Unauthenticated)?;
+        let auth = authenticate(parts, &AuthContext::from_ref(state)).await?.ok_or(AuthRejection::Unauthenticated)?;
         Ok(Self(auth.session))
+    }
+}
+
+/// The authenticated user of a request whose session was authenticated recently: within the session
+/// policy's [`fresh_for`](torii_core::SessionPolicy::fresh_for) window (ten minutes by default). Use it
+/// instead of [`AuthUser`] on routes that add a way into the account or change how it is reached.
+///
+/// No session: 401 `unauthenticated`. A session older than the window: 403
+/// `reauthentication_required`; the client re-authenticates (`POST /reauthenticate` on the auth
+/// routes) and retries. Dereferences to [`AuthUser`] (and so to [`User`]).
+#[derive(Debug, Clone)]
+pub struct FreshAuthUser(pub AuthUser);
+
+impl Deref for FreshAuthUser {
+    type Target = AuthUser;
+
+    fn deref(&self) -> &AuthUser {
+        &self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for FreshAuthUser
+where
+    S: Send + Sync,
+    AuthContext: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let context = AuthContext::from_ref(state);
+        let auth = authenticate(parts, &context).await?.ok_or(AuthRejection::Unauthenticated)?;
+        require_fresh(&context, &auth)?;
+        Ok(Self(auth))
+    }
+}
+
+/// Middleware that lets a request through only with a recently authenticated session (see
+/// [`FreshAuthUser`] for the answers otherwise), for a whole group of an application's routes:
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use axum::{Router, middleware, routing::post};
+/// # use torii_axum::{AuthContext, require_fresh_auth};
+/// # fn app<S: Send + Sync + 'static>(torii: Arc<torii_core::Torii<S>>) -> Router {
+/// let sensitive = Router::new()
+///     .route("/account/delete", post(|| async { "deleted" }))
+///     .layer(middleware::from_fn_with_state(AuthContext::new(torii), require_fresh_auth));
+/// # sensitive }
+/// ```
+pub async fn require_fresh_auth(State(context): State<AuthContext>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let checked = match authenticate(&mut parts, &context).await {
+        Ok(Some(auth)) => require_fresh(&context, &auth),
+        Ok(None) => Err(AuthRejection::Unauthenticated),
+        Err(rejection) => Err(rejection),
+    };
+    match checked {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(rejection) => rejection.into_response(),
     }
 }

@@ -21,10 +21,14 @@
 //! }
 //! ```
 //!
-//! Security behaviour, all on by default: `HttpOnly` + `Secure` + `SameSite=Lax` `__Host-` cookies,
-//! cross-site state-changing requests refused (403), JSON-only bodies (415 otherwise), 16 KiB body
-//! limit (413), `Cache-Control: no-store` on every auth response, a new session on every login, and no
-//! response body that carries a session token unless the client asked for bearer mode.
+//! Security behaviour, all on by default: `HttpOnly` + `Secure` + `SameSite=Lax` `__Host-` cookies, read
+//! under that one configured name by the routes and the extractors alike (a tossed `torii_session`
+//! cookie is ignored), cross-site state-changing requests refused (403) unless a live bearer token is
+//! the credential, JSON-only bodies (415 otherwise), 16 KiB body limit (413), `Cache-Control:
+//! no-store` on every auth response, a new session on every login, a recent login (403
+//! `reauthentication_required` otherwise; see [`FreshAuthUser`]) before a passkey, a provider link or
+//! the password changes, and no response body that carries a session token unless the client asked for
+//! bearer mode.
 
 mod client;
 mod config;
@@ -42,7 +46,7 @@ pub use client::{ClientInfo, audit_client_context};
 pub use config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
 pub use context::{AuthContext, SessionAuthority};
 pub use error::ApiError;
-pub use extract::{AuthRejection, AuthSession, AuthUser};
+pub use extract::{AuthRejection, AuthSession, AuthUser, FreshAuthUser, require_fresh_auth};
 pub use json::ApiJson;
 pub use no_store::{NoStoreLayer, no_store};
 pub use routes::{

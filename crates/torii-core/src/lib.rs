@@ -21,6 +21,7 @@ pub mod clock;
 pub mod email;
 pub mod email_flows;
 pub mod error;
+pub mod extensions;
 pub mod id;
 pub mod jwt;
 pub mod managers;

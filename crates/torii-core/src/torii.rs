@@ -64,6 +64,8 @@ pub struct Torii<S> {
     pub(crate) passkeys: Option<Arc<crate::passkey::PasskeyService>>,
     /// Where security events go (see [`crate::audit`]).
     pub(crate) auditor: crate::audit::Auditor,
+    /// Settings of integrations (see [`Torii::extensions`]); shared by every clone.
+    extensions: Arc<crate::extensions::Extensions>,
 }
 
 impl<S> Clone for Torii<S> {
@@ -83,6 +85,7 @@ impl<S> Clone for Torii<S> {
             #[cfg(feature = "passkey")]
             passkeys: self.passkeys.clone(),
             auditor: self.auditor.clone(),
+            extensions: Arc::clone(&self.extensions),
         }
     }
 }
@@ -122,6 +125,7 @@ impl<S: UserStorage + SessionStorage + AuditLogStorage> Torii<S> {
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
+            extensions: Arc::default(),
         }
     }
 }
@@ -168,6 +172,7 @@ impl Torii<NoStorage> {
             #[cfg(feature = "passkey")]
             passkeys: None,
             auditor: crate::audit::Auditor::default(),
+            extensions: Arc::default(),
         }
     }
 }
@@ -258,6 +263,13 @@ impl<S> Torii<S> {
     pub fn with_password_hasher(mut self, hasher: PasswordHasher) -> Self {
         self.password_hasher = hasher;
         self
+    }
+
+    /// Settings an integration attached to this coordinator so all its parts read the same value (for
+    /// example the session cookie configuration of `torii-axum`, which its routes and extractors share).
+    /// Every clone of the coordinator shares them.
+    pub fn extensions(&self) -> &crate::extensions::Extensions {
+        &self.extensions
     }
 
     /// The storage this coordinator uses.

@@ -21,7 +21,7 @@ use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
-use crate::extract::{AuthUser, TokenSource, find_token};
+use crate::extract::{AuthUser, FreshAuthUser, TokenSource, find_token};
 use crate::json::ApiJson;
 
 /// The routes, with the flows available to their handlers.
@@ -167,7 +167,7 @@ async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
     Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)).into_response())
 }
 
-/// `POST /password/change` (logged in): requires the current password; by default signs out every
+/// `POST /password/change` (logged in recently: 403 `reauthentication_required` otherwise): requires the current password; by default signs out every
 /// other session and keeps this one. With JWT sessions this one cannot outlive the others, so it is
 /// replaced: the new token goes where the old one came from (the cookie, or `token` in the body for a
 /// bearer request), and the old token stops working.
@@ -176,7 +176,7 @@ async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
     cookies: Cookies,
     headers: HeaderMap,
-    auth: AuthUser,
+    FreshAuthUser(auth): FreshAuthUser,
     ApiJson(body): ApiJson<ChangeRequest>,
 ) -> Result<Json<ChangedResponse>, ApiError> {
     let others = if body.revoke_other_sessions {
@@ -199,7 +199,7 @@ async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
 }
 
 async fn revoke_previous<R: RepositoryProvider>(state: &RouteState<R>, headers: &HeaderMap) {
-    if let Some((previous, _)) = find_token(headers, &state.context.cookie_names)
+    if let Some((previous, _)) = find_token(headers, &state.cookies)
         && let Err(err) = state.torii.delete_session(&previous).await
     {
         tracing::warn!(error = %err, "could not revoke the session replaced by a new login");

@@ -9,6 +9,7 @@ mod oauth_browser;
 mod passkey;
 mod password;
 mod security_events;
+mod reauth;
 mod sessions;
 
 use std::future::Future;
@@ -70,7 +71,14 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// | `DELETE /sessions/{id}` | Revokes one of the user's sessions → 204, or 404 |
 /// | `POST /sessions/revoke-others` | Revokes every other session → `{revoked}` |
 /// | `GET /security-events?limit=` | The user's recent security events, newest first → `{events}` (20 by default, at most 100) |
+/// | `POST /reauthenticate` | Logged in: `{password, bearer?}` → `{user, session}` with a new token that counts as freshly authenticated; 401 `invalid_credentials` |
 /// | `GET /health` | 200 when storage answers, 503 otherwise |
+///
+/// Routes that add or remove a way into the account (adding or deleting a passkey, linking or
+/// unlinking a provider, changing the password) need a session authenticated within the session
+/// policy's [`fresh_for`](torii_core::SessionPolicy::fresh_for) window (ten minutes by default);
+/// otherwise they answer 403 `reauthentication_required`, and the client calls `POST /reauthenticate`
+/// (or the passkey variant) and retries.
 pub struct AuthRoutes<R> {
     torii: Arc<Torii<R>>,
     cookie_config: CookieConfig,
@@ -129,6 +137,15 @@ impl<R> Clone for RouteState<R> {
     }
 }
 
+impl<R> RouteState<R> {
+    /// Refuses (403 `reauthentication_required`) a session that was not authenticated recently, for
+    /// handlers that need a recent login only in some cases (adding a passkey when logged in, linking a
+    /// provider); the others take [`crate::FreshAuthUser`].
+    pub(crate) fn require_fresh(&self, auth: &crate::AuthUser) -> Result<(), ApiError> {
+        crate::extract::require_fresh(&self.context, auth).map_err(ApiError::from)
+    }
+}
+
 impl<R> FromRef<RouteState<R>> for AuthContext {
     fn from_ref(state: &RouteState<R>) -> Self {
         state.context.clone()
@@ -136,7 +153,9 @@ impl<R> FromRef<RouteState<R>> for AuthContext {
 }
 
 impl<R: RepositoryProvider> AuthRoutes<R> {
-    /// Sets how the session cookie is written (default: [`CookieConfig::secure`]).
+    /// Sets how the session cookie is written (default: [`CookieConfig::secure`]). When the router is
+    /// built, the configuration is also given to the coordinator, so [`crate::AuthUser`] on the
+    /// application's own routes reads the same cookie, and only that one.
     pub fn with_cookie_config(mut self, config: CookieConfig) -> Self {
         self.cookie_config = config;
         self
@@ -160,16 +179,28 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
     }
 
     /// Builds the router. Its state is already provided, so it nests into a router of any state.
+    ///
+    /// The cookie configuration is attached to the coordinator here (see
+    /// [`AuthRoutes::with_cookie_config`]); building a second router over the same coordinator with
+    /// another configuration replaces it, and is logged as a warning.
     pub fn build<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
         let cookies = Arc::new(self.cookie_config);
+        let replaced = self.torii.extensions().insert(CookieConfig::clone(&cookies));
+        if replaced.is_some_and(|previous| *previous != *cookies) {
+            tracing::warn!(
+                cookie = cookies.name(),
+                "auth routes built again with another cookie configuration: extractors now read this one"
+            );
+        }
+        let context = AuthContext::new(Arc::clone(&self.torii)).with_cookie_config(&cookies);
         let state = RouteState {
-            context: AuthContext::new(Arc::clone(&self.torii)).with_cookie_config(&cookies),
+            context: context.clone(),
             torii: self.torii,
             cookies,
             after_register: self.after_register,
             existing_account: self.existing_account,
         };
-        let csrf = CsrfConfig { allowed_origins: Arc::from(self.allowed_origins) };
+        let csrf = CsrfConfig { allowed_origins: Arc::from(self.allowed_origins), context };
         let mut router = Router::new();
         if let Some((config, oauth_router)) = self.oauth {
             router = router.merge(oauth_router(config));
@@ -191,6 +222,7 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .route("/sessions/revoke-others", post(sessions::revoke_others::<R>))
             .route("/sessions/{id}", delete(sessions::revoke::<R>))
             .route("/security-events", get(security_events::list::<R>))
+            .route("/reauthenticate", post(reauth::with_password::<R>))
             .route("/health", get(health::health::<R>))
             .fallback(|| async { ApiError::not_found("No such endpoint") })
             .layer(middleware::from_fn_with_state(csrf, csrf_guard))
@@ -217,8 +249,13 @@ impl<R: RepositoryProvider + torii_core::storage::PasskeyStorage> AuthRoutes<R> 
     /// | `GET /passkeys` | The current user's passkeys |
     /// | `PATCH /passkeys/{id}` | `{name}` → `{passkey}`, or 404 |
     /// | `DELETE /passkeys/{id}` | 204, 404, or 409 `last_login_method` |
+    /// | `POST /reauthenticate/passkey/start` | Logged in: `{}` → `{challenge_id, options}` listing the user's passkeys |
+    /// | `POST /reauthenticate/passkey/finish` | `{challenge_id, response, bearer?}` → `{user, session}` with a new, freshly authenticated token; 401 `invalid_credentials` |
+    ///
+    /// Adding a passkey to an account (both steps) and deleting one need a recent login (403
+    /// `reauthentication_required` otherwise).
     pub fn with_passkeys(mut self) -> Self {
-        self.passkeys = Some(passkey::router::<R>());
+        self.passkeys = Some(passkey::router::<R>().merge(reauth::passkey_router::<R>()));
         self
     }
 }
@@ -237,7 +274,7 @@ impl<R: RepositoryProvider + torii_core::storage::MagicLinkStorage> AuthRoutes<R
     /// | `POST /password/forgot` | `{email}` → 202 with the same fixed body for every address |
     /// | `POST /password/reset` | `{token, new_password, bearer?}` → 204 (every session signed out), or `{user, session}` when the flows log in after a reset; 400 `invalid_token`, 422 `weak_password` |
     /// | `GET /password/reset?token=` | A page with the new-password form |
-    /// | `POST /password/change` | Logged in: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}` (with JWT sessions also `session` and a new cookie, or `token` for a bearer client: the old token ends with the others); 401 `invalid_credentials` |
+    /// | `POST /password/change` | Logged in recently: `{current_password, new_password, revoke_other_sessions?}` → `{revoked}` (with JWT sessions also `session` and a new cookie, or `token` for a bearer client: the old token ends with the others); 401 `invalid_credentials`; 403 `reauthentication_required` |
     ///
     /// `POST /register` then also mails the new account its verification link (unless
     /// [`torii_core::email_flows::EmailConfig::send_verification_on_register`] is off). The mail goes

@@ -33,7 +33,7 @@ use crate::client::ClientInfo;
 use crate::config::CookieConfig;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, FreshAuthUser};
 
 /// How long the browser-binding cookie lives: as long as the server-side state.
 const STATE_COOKIE_MAX_AGE: i64 = 10 * 60;
@@ -91,11 +91,11 @@ impl<R: RepositoryProvider + OAuthStorage + PasskeyStorage> AuthRoutes<R> {
     ///
     /// | Method and path | What |
     /// |---|---|
-    /// | `GET /oauth/{provider}/start?next=/path` | 303 to the provider; `link=true` links to the logged-in user |
+    /// | `GET /oauth/{provider}/start?next=/path` | 303 to the provider; `link=true` links to the logged-in user (403 `reauthentication_required` without a recent login) |
     /// | `GET /oauth/{provider}/callback` | Sets the session cookie, 303 to `next` (or the default); on failure 303 to the error location with `?oauth_error=<code>` for browsers, a JSON error for other clients |
     /// | `GET /oauth/providers` | The configured provider names (no login needed), for "Sign in with" links |
     /// | `GET /oauth/accounts` | The user's linked identities and the configured providers |
-    /// | `DELETE /oauth/accounts/{provider}` | Unlinks → 204; 409 when it is the last way to log in |
+    /// | `DELETE /oauth/accounts/{provider}` | Unlinks → 204; 409 when it is the last way to log in; 403 `reauthentication_required` without a recent login |
     ///
     /// Register each provider's redirect URL as `<where the router is nested>/oauth/{provider}/callback`.
     pub fn with_oauth(self) -> Self {
@@ -138,7 +138,10 @@ async fn start<R: RepositoryProvider + OAuthStorage>(
     user: Option<AuthUser>,
 ) -> Result<Response, ApiError> {
     let link_user_id = match (query.link, user) {
-        (true, Some(user)) => Some(user.id.clone()),
+        (true, Some(user)) => {
+            state.require_fresh(&user)?;
+            Some(user.id.clone())
+        }
         (true, None) => return Err(ApiError::unauthenticated()),
         (false, _) => None,
     };
@@ -296,7 +299,7 @@ async fn accounts<R: RepositoryProvider + OAuthStorage>(
 async fn unlink<R: RepositoryProvider + OAuthStorage + PasskeyStorage>(
     State(state): State<RouteState<R>>,
     Path(provider): Path<String>,
-    user: AuthUser,
+    FreshAuthUser(user): FreshAuthUser,
 ) -> Result<StatusCode, ApiError> {
     state.torii.unlink_oauth_account(&user.id, &provider).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -20,7 +20,7 @@ use super::dto::{LoginResponse, SessionInfo, UserResponse};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
-use crate::extract::{AuthUser, find_token};
+use crate::extract::{AuthUser, FreshAuthUser, find_token};
 use crate::json::ApiJson;
 
 /// The passkey routes, relative to where the auth router is nested.
@@ -102,7 +102,10 @@ pub(crate) async fn register_start<R: RepositoryProvider + PasskeyStorage>(
     ApiJson(body): ApiJson<RegisterStart>,
 ) -> Result<Json<PasskeyOptions>, ApiError> {
     let options = match (&auth, body.email) {
-        (Some(auth), _) => state.torii.begin_passkey_enrollment(&auth.id).await?,
+        (Some(auth), _) => {
+            state.require_fresh(auth)?;
+            state.torii.begin_passkey_enrollment(&auth.id).await?
+        }
         (None, Some(email)) => match &state.existing_account {
             // Concealed sign-ups: a registered address gets a ceremony like any other (one that can
             // never complete) and its owner a notice.
@@ -132,6 +135,7 @@ pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
 ) -> Result<Response, ApiError> {
     let challenge_id = ChallengeId::new(body.challenge_id);
     if let Some(auth) = auth {
+        state.require_fresh(&auth)?;
         let completion = PasskeyEnrollmentCompletion { challenge_id, response: body.response, name: body.name };
         let passkey = state.torii.complete_passkey_enrollment(&auth.id, &completion).await?;
         return Ok((StatusCode::CREATED, Json(PasskeyResponse { passkey })).into_response());
@@ -183,7 +187,7 @@ pub(crate) async fn login_finish<R: RepositoryProvider + PasskeyStorage>(
     let completion =
         PasskeyLoginCompletion { challenge_id: ChallengeId::new(body.challenge_id), response: body.response };
     let (user, session) = state.torii.complete_passkey_login(&completion, client.user_agent, client.ip_address).await?;
-    if let Some((previous, _)) = find_token(&headers, &state.context.cookie_names) {
+    if let Some((previous, _)) = find_token(&headers, &state.cookies) {
         // Best effort: the new session is already valid; a stale one left behind expires on its own.
         if let Err(err) = state.torii.delete_session(&previous).await {
             tracing::warn!(error = %err, "could not revoke the session replaced by a new login");
@@ -216,10 +220,11 @@ pub(crate) async fn rename<R: RepositoryProvider + PasskeyStorage>(
     Ok(Json(PasskeyResponse { passkey }))
 }
 
-/// `DELETE /passkeys/{id}` → 204, 404, or 409 `last_login_method`.
+/// `DELETE /passkeys/{id}` → 204, 404, or 409 `last_login_method`; 403 `reauthentication_required`
+/// without a recent login.
 pub(crate) async fn remove<R: RepositoryProvider + PasskeyStorage>(
     State(state): State<RouteState<R>>,
-    auth: AuthUser,
+    FreshAuthUser(auth): FreshAuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if !state.torii.delete_passkey(&auth.id, &id).await? {

@@ -72,7 +72,7 @@ pub(crate) async fn login<R: RepositoryProvider>(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let (user, session) =
         state.torii.login_user_with_password(&body.email, &body.password, client.user_agent, client.ip_address).await?;
-    if let Some((previous, _)) = find_token(&headers, &state.context.cookie_names) {
+    if let Some((previous, _)) = find_token(&headers, &state.cookies) {
         // Best effort: the new session is already valid; a stale one left behind expires on its own.
         if let Err(err) = state.torii.delete_session(&previous).await {
             tracing::warn!(error = %err, "could not revoke the session replaced by a new login");
@@ -81,7 +81,15 @@ pub(crate) async fn login<R: RepositoryProvider>(
     Ok(Json(respond(&state, &cookies, user, session, body.bearer)))
 }
 
-fn respond<R>(state: &RouteState<R>, cookies: &Cookies, user: User, session: Session, bearer: bool) -> LoginResponse {
+/// The answer of every login and re-authentication: the user, the session, and the token (in the body
+/// only in bearer mode; otherwise it goes into the session cookie).
+pub(super) fn respond<R>(
+    state: &RouteState<R>,
+    cookies: &Cookies,
+    user: User,
+    session: Session,
+    bearer: bool,
+) -> LoginResponse {
     let token = if bearer {
         Some(session.token.as_str().to_owned())
     } else {

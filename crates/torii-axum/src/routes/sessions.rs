@@ -19,7 +19,7 @@ pub(crate) async fn logout<R: RepositoryProvider>(
     cookies: Cookies,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if let Some((token, _)) = find_token(&headers, &state.context.cookie_names) {
+    if let Some((token, _)) = find_token(&headers, &state.cookies) {
         state.torii.delete_session(&token).await?;
     }
     clear_session_cookie(&cookies, &state.cookies);

@@ -95,3 +95,62 @@ async fn configured_origins_are_allowed() {
         .unwrap();
     assert_eq!(send(&app, request).await.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn an_authorization_header_other_than_a_live_bearer_session_does_not_skip_the_check() {
+    // Browsers attach HTTP Basic credentials to cross-site requests by themselves: a hostile page's
+    // form post then carries the session cookie *and* `Authorization: Basic ...`.
+    let torii = torii().await;
+    let app = seed_app(torii.clone(), CookieConfig::development());
+    let token = register(&app, "ada@example.com").await;
+    let other_device = login(&app, "ada@example.com").await;
+    let bearer = send(
+        &app,
+        post_json("/auth/login", &json!({ "email": "ada@example.com", "password": PASSWORD, "bearer": true })),
+    )
+    .await
+    .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = |authorization: String| {
+        with_cookie(Method::POST, "/auth/sessions/revoke-others", &token)
+            .header(header::HOST, "app.example")
+            .header(header::ORIGIN, "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::AUTHORIZATION, authorization)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("x=1"))
+            .unwrap()
+    };
+    for authorization in [
+        "Basic YWRhOnNlY3JldA==".to_owned(),
+        "Bearer not-a-session".to_owned(),
+        // Even a live bearer token does not count while the cookie is what authenticates.
+        format!("Bearer {bearer}"),
+    ] {
+        let reply = send(&app, forged(authorization)).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, "cross_site_request");
+    }
+    // Without Sec-Fetch-Site (older browsers) the Origin still refuses it.
+    let request = with_cookie(Method::POST, "/auth/sessions/revoke-others", &token)
+        .header(header::HOST, "app.example")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::AUTHORIZATION, "Basic YWRhOnNlY3JldA==")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    assert_error(&send(&app, request).await, StatusCode::FORBIDDEN, "cross_site_request");
+    // Every session is intact.
+    for session in [&token, &other_device, &bearer] {
+        assert_eq!(send(&app, get_with_bearer("/auth/user", session)).await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        torii
+            .list_sessions(&torii.get_user_by_email("ada@example.com").await.unwrap().unwrap().id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}

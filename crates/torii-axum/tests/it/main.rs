@@ -4,9 +4,11 @@
 
 mod audit;
 mod concealed_signup;
+mod cookie_tossing;
 mod csrf;
 mod email;
 mod extractors;
+mod fresh_auth;
 mod jwt;
 mod jwt_crit;
 mod login;

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use torii_axum::CookieConfig;
-use torii_core::{PasskeyConfig, Torii};
+use torii_core::{ManualClock, PasskeyConfig, Torii};
 use torii_storage_sqlite::SqliteRepositoryProvider;
 use webauthn_authenticator_rs::AuthenticatorBackend as _;
 use webauthn_authenticator_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
@@ -20,10 +20,16 @@ use crate::support::{Repo, assert_error, get_with_cookie, post_json, send, with_
 const ORIGIN: &str = "https://example.com";
 
 pub(crate) async fn app() -> Router {
+    app_on(Arc::new(ManualClock::starting_now())).await
+}
+
+/// The app on a clock the test moves.
+async fn app_on(clock: Arc<ManualClock>) -> Router {
     let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
     repositories.migrate().await.unwrap();
     let torii: Arc<Torii<Repo>> = Arc::new(
         Torii::new(Arc::new(repositories))
+            .with_clock(clock)
             .with_passkeys(PasskeyConfig::new("example.com", "Example").with_origin(ORIGIN))
             .unwrap(),
     );
@@ -251,4 +257,60 @@ async fn the_routes_are_absent_unless_enabled_and_refused_unless_configured() {
     let unconfigured: Router = Router::new().nest("/auth", auth).with_state(torii);
     let reply = send(&unconfigured, post_json("/auth/passkey/login/start", &json!({}))).await;
     assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn adding_or_deleting_a_passkey_needs_a_recent_login_and_a_passkey_can_give_one() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = app_on(clock.clone()).await;
+    let mut laptop = Device::new();
+    let token = sign_up(&app, &mut laptop, "ada@example.com").await;
+    let first = send(&app, get_with_cookie("/auth/passkeys", &token)).await.body["passkeys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An attacker holding a two-hour-old session can neither add their passkey nor remove the owner's.
+    clock.advance(chrono::Duration::hours(2));
+    let start = send(&app, post_with_cookie("/auth/passkey/register/start", &token, &json!({}))).await;
+    assert_error(&start, StatusCode::FORBIDDEN, "reauthentication_required");
+    let mut phone = Device::new();
+    let finish = json!({ "challenge_id": "whatever", "response": {}, "name": "Mallory" });
+    let finish = send(&app, post_with_cookie("/auth/passkey/register/finish", &token, &finish)).await;
+    assert_error(&finish, StatusCode::FORBIDDEN, "reauthentication_required");
+    let delete = send(&app, delete_request(&format!("/auth/passkeys/{first}"), &token)).await;
+    assert_error(&delete, StatusCode::FORBIDDEN, "reauthentication_required");
+
+    // Re-authenticating with the account's own passkey makes the session fresh again.
+    let start = send(&app, post_with_cookie("/auth/reauthenticate/passkey/start", &token, &json!({}))).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = laptop.get(&start.body["options"]);
+    let body = json!({ "challenge_id": start.body["challenge_id"], "response": response });
+    let reply = send(&app, post_with_cookie("/auth/reauthenticate/passkey/finish", &token, &body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    let fresh = reply.cookie_token().unwrap();
+    assert_eq!(send(&app, get_with_cookie("/auth/user", &token)).await.status, StatusCode::UNAUTHORIZED);
+
+    let start = send(&app, post_with_cookie("/auth/passkey/register/start", &fresh, &json!({}))).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = phone.create(&start.body["options"]);
+    let body = json!({ "challenge_id": start.body["challenge_id"], "response": response, "name": "Phone" });
+    let added = send(&app, post_with_cookie("/auth/passkey/register/finish", &fresh, &body)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.raw);
+}
+
+#[tokio::test]
+async fn another_accounts_passkey_does_not_reauthenticate() {
+    let app = app().await;
+    let mut ada = Device::new();
+    let mut mallory = Device::new();
+    let ada_token = sign_up(&app, &mut ada, "ada@example.com").await;
+    sign_up(&app, &mut mallory, "mallory@example.com").await;
+    let start = send(&app, post_with_cookie("/auth/reauthenticate/passkey/start", &ada_token, &json!({}))).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
+    let response = mallory.get(&start.body["options"]);
+    let body = json!({ "challenge_id": start.body["challenge_id"], "response": response });
+    let reply = send(&app, post_with_cookie("/auth/reauthenticate/passkey/finish", &ada_token, &body)).await;
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert!(reply.set_cookie().is_none());
+    assert_eq!(send(&app, get_with_cookie("/auth/user", &ada_token)).await.status, StatusCode::OK);
 }

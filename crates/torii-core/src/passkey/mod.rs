@@ -47,6 +47,7 @@ mod ceremony;
 mod config;
 mod login;
 mod manage;
+mod reauth;
 mod register;
 
 use chrono::{DateTime, Utc};
