@@ -129,6 +129,10 @@ pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
     };
     let completion = PasskeyRegistrationCompletion { email, challenge_id, response: body.response };
     let user = state.torii.complete_passkey_registration(&completion).await?;
+    // Like `POST /register`: the address is unproven until its owner follows the mailed link.
+    if let Some(after_register) = &state.after_register {
+        after_register(user.id.clone()).await;
+    }
     let session = state.torii.create_session(&user.id, client.user_agent, client.ip_address).await?;
     let token = respond_token(&state, &cookies, &session, body.bearer);
     let reply = LoginResponse { user, session: SessionInfo::from_session(&session), token };

@@ -10,6 +10,7 @@ mod login;
 mod oauth;
 #[cfg(feature = "passkey")]
 mod passkey;
+mod prehijack;
 mod rejections;
 mod sessions;
 mod support;

@@ -17,7 +17,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::support::{Repo, assert_error, get_with_cookie, post_json, send, with_cookie};
 
-const ORIGIN: &str = "https://example.com";
+pub(crate) const ORIGIN: &str = "https://example.com";
 
 async fn app() -> Router {
     let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
@@ -34,17 +34,17 @@ async fn app() -> Router {
 
 /// The software authenticator: it keeps no resident keys, so it is told which passkey to answer with
 /// and the user handle is added as a browser would.
-struct Device {
+pub(crate) struct Device {
     key: SoftPasskey,
     credentials: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Device {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { key: SoftPasskey::new(true), credentials: Vec::new() }
     }
 
-    fn create(&mut self, options: &Value) -> Value {
+    pub(crate) fn create(&mut self, options: &Value) -> Value {
         let mut ccr: CreationChallengeResponse = serde_json::from_value(options.clone()).unwrap();
         if let Some(selection) = ccr.public_key.authenticator_selection.as_mut() {
             selection.require_resident_key = false;
@@ -55,7 +55,7 @@ impl Device {
         serde_json::to_value(&credential).unwrap()
     }
 
-    fn get(&mut self, options: &Value) -> Value {
+    pub(crate) fn get(&mut self, options: &Value) -> Value {
         let (id, handle) = self.credentials.last().cloned().unwrap();
         let mut rcr: RequestChallengeResponse = serde_json::from_value(options.clone()).unwrap();
         rcr.public_key.allow_credentials =
@@ -81,7 +81,7 @@ fn delete_request(uri: &str, token: &str) -> Request<Body> {
 }
 
 /// Signs up through the routes; returns the session cookie's token.
-async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
+pub(crate) async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
     let start = send(app, post_json("/auth/passkey/register/start", &json!({ "email": email }))).await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
     let response = device.create(&start.body["options"]);
@@ -93,7 +93,7 @@ async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
     finish.cookie_token().unwrap()
 }
 
-async fn log_in(app: &Router, device: &mut Device, email: Option<&str>) -> crate::support::Reply {
+pub(crate) async fn log_in(app: &Router, device: &mut Device, email: Option<&str>) -> crate::support::Reply {
     let body = email.map_or_else(|| json!({}), |email| json!({ "email": email }));
     let start = send(app, post_json("/auth/passkey/login/start", &body)).await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
