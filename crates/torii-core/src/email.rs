@@ -1,9 +1,10 @@
-//! Email address handling: trimming, validation, and the normalised form used for case-insensitive
-//! uniqueness.
+//! Email address handling: trimming, validation, and the normalised form used as the uniqueness key.
 //!
 //! Validation is deliberately modest (RFC 5322 allows far more than any mail system delivers to) but
 //! strict about what can do harm: control characters (CR/LF header injection), whitespace, and absurd
 //! lengths are refused.
+
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::ToriiError;
 
@@ -44,10 +45,23 @@ pub fn validate_email(input: &str) -> Result<String, ToriiError> {
     Ok(email.to_owned())
 }
 
-/// The form emails are compared and indexed by: trimmed and lower-cased (full Unicode lower-casing, done
-/// here rather than by each database's collation so every backend agrees).
+/// The uniqueness key of an address: the one form every lookup, uniqueness check and comparison of
+/// addresses uses, so look-alike spellings of one address are one account.
+///
+/// It is the trimmed address, NFKC-normalised (compatibility forms such as full-width `ｆｗ` or the
+/// KELVIN SIGN become `fw` and `K`), then lower-cased with Rust's full Unicode lower-casing (Unicode
+/// case folding but for a few letters, such as `ß` and the final sigma, which keep their own key),
+/// then NFKC-normalised again, because lower-casing can produce text that is not in NFKC. It is
+/// computed here rather than by a database collation, so every backend agrees. The user's own
+/// spelling is kept separately for display and is where mail goes.
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    let composed: String = email.trim().nfkc().collect();
+    composed.to_lowercase().nfkc().collect()
+}
+
+/// True when two addresses have the same uniqueness key (see [`normalize_email`]).
+pub fn same_email(a: &str, b: &str) -> bool {
+    normalize_email(a) == normalize_email(b)
 }
 
 #[cfg(test)]
@@ -87,5 +101,23 @@ mod tests {
     fn normalises_case() {
         assert_eq!(normalize_email(" Alice@EXAMPLE.com"), "alice@example.com");
         assert_eq!(normalize_email("ÄRGER@example.com"), "ärger@example.com");
+    }
+
+    #[test]
+    fn look_alike_spellings_share_one_key() {
+        // Full-width letters, the KELVIN SIGN and a decomposed umlaut are compatibility or canonical
+        // variants of plain letters.
+        assert_eq!(normalize_email("ｆｗ@example.com"), "fw@example.com");
+        assert_eq!(normalize_email("\u{212A}ate@example.com"), "kate@example.com");
+        assert_eq!(normalize_email("A\u{0308}rger@example.com"), normalize_email("ärger@example.com"));
+        assert_eq!(normalize_email("ＦＷ@ＥＸＡＭＰＬＥ.com"), "fw@example.com");
+        assert!(same_email("\u{212A}ate@example.com", "KATE@example.com"));
+        assert!(!same_email("kate@example.com", "kat@example.com"));
+        // Normalising twice changes nothing.
+        for input in ["ｆｗ@example.com", "\u{212A}ate@example.com", "İstanbul@example.com", "ΣΊΣΥΦΟΣ@example.com"]
+        {
+            let once = normalize_email(input);
+            assert_eq!(normalize_email(&once), once, "{input}");
+        }
     }
 }

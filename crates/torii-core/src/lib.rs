@@ -32,6 +32,7 @@ mod opaque;
 pub mod passkey;
 pub mod password;
 pub mod policy;
+pub mod proof;
 pub mod refresh;
 pub mod session;
 pub mod session_store;
@@ -58,6 +59,7 @@ pub use passkey::{
 };
 pub use password::{Argon2Params, PasswordHasher, PasswordPolicy, PasswordPolicyError};
 pub use policy::{SessionLimitAction, SessionPolicy};
+pub use proof::ProvenAddress;
 pub use refresh::TokenPair;
 pub use session::{Session, SessionBuilder, SessionConfig, SessionProviderType, SessionRecord, SessionToken};
 pub use split::{NoStorage, SplitStorage};

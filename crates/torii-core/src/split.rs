@@ -8,8 +8,8 @@ use crate::error::{StorageError, StorageResult};
 use crate::id::{SessionId, UserId};
 use crate::session::SessionRecord;
 use crate::storage::{
-    AuditEvent, AuditLogStorage, PasswordStorage, RateLimitDecision, RateLimitStorage, RepositoryProvider,
-    SessionStorage, TokenRevocationStorage, UserStorage,
+    AuditEvent, AuditLogStorage, DroppedCredentials, PasswordStorage, RateLimitDecision, RateLimitStorage,
+    RepositoryProvider, SessionStorage, TokenRevocationStorage, UserStorage,
 };
 use crate::token::TokenHash;
 use crate::user::{NewUser, User};
@@ -62,6 +62,10 @@ impl<U: UserStorage, S: SessionStorage> UserStorage for SplitStorage<U, S> {
 
     async fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<bool> {
         self.users.set_email_verified(id, at).await
+    }
+
+    async fn prove_email(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<Option<DroppedCredentials>> {
+        self.users.prove_email(id, at).await
     }
 
     async fn delete_user(&self, id: &UserId) -> StorageResult<bool> {

@@ -57,6 +57,7 @@
 
 mod audit;
 mod connect;
+mod email_keys;
 mod error;
 mod magic_link;
 mod oauth;

@@ -19,6 +19,7 @@ struct AccountRow {
     provider: String,
     subject: String,
     email: Option<String>,
+    email_verified: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -30,6 +31,7 @@ impl AccountRow {
             provider: self.provider,
             subject: self.subject,
             email: self.email,
+            email_verified: self.email_verified,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -67,13 +69,14 @@ impl StateRow {
 impl OAuthStorage for PostgresRepositoryProvider {
     async fn create_oauth_account(&self, account: &OAuthAccount) -> StorageResult<()> {
         sqlx::query(
-            "INSERT INTO oauth_accounts (provider, subject, user_id, email, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO oauth_accounts (provider, subject, user_id, email, email_verified, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(account.provider.as_str())
         .bind(account.subject.as_str())
         .bind(account.user_id.as_str())
         .bind(account.email.as_deref())
+        .bind(account.email_verified)
         .bind(micros(account.created_at))
         .bind(micros(account.updated_at))
         .execute(&self.pool)
@@ -88,7 +91,7 @@ impl OAuthStorage for PostgresRepositoryProvider {
             return Ok(None);
         }
         let row: Option<AccountRow> = sqlx::query_as(
-            "SELECT user_id, provider, subject, email, created_at, updated_at \
+            "SELECT user_id, provider, subject, email, email_verified, created_at, updated_at \
              FROM oauth_accounts WHERE provider = $1 AND subject = $2",
         )
         .bind(provider)
@@ -105,7 +108,7 @@ impl OAuthStorage for PostgresRepositoryProvider {
         }
         // COLLATE "C": ties are broken by byte order, as on the other backends.
         let rows: Vec<AccountRow> = sqlx::query_as(
-            "SELECT user_id, provider, subject, email, created_at, updated_at \
+            "SELECT user_id, provider, subject, email, email_verified, created_at, updated_at \
              FROM oauth_accounts WHERE user_id = $1 ORDER BY created_at ASC, provider COLLATE \"C\" ASC",
         )
         .bind(user_id.as_str())

@@ -58,6 +58,9 @@ impl PostgresRepositoryProvider {
         let result = MIGRATOR.run(&pool).await;
         pool.close().await;
         result.map_err(map_migrate)?;
+        // Keys SQL cannot compute (see `migrations/20260101000007_*.sql`); idempotent, and safe to run
+        // from several instances at once (each user is rewritten in its own transaction).
+        crate::email_keys::backfill(&self.pool).await?;
         tracing::debug!(migrations = MIGRATOR.iter().count(), "PostgreSQL schema is up to date");
         Ok(())
     }

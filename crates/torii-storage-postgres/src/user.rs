@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use torii_core::email::normalize_email;
-use torii_core::storage::UserStorage;
+use torii_core::storage::{DroppedCredentials, UserStorage};
 use torii_core::{NewUser, StorageError, StorageResult, User, UserId};
 
 use crate::PostgresRepositoryProvider;
@@ -126,6 +126,54 @@ impl UserStorage for PostgresRepositoryProvider {
             .await
             .map_err(on("user"))?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn prove_email(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<Option<DroppedCredentials>> {
+        if !storable(&[id.as_str()]) {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await.map_err(on("user"))?;
+        // The row lock taken by this UPDATE makes a concurrent proof wait, then find nothing to update.
+        let verified =
+            sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL")
+                .bind(micros(at))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(on("user"))?;
+        if verified.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let mut dropped = DroppedCredentials::default();
+        dropped.password = sqlx::query("DELETE FROM passwords WHERE user_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(on("user"))?
+            .rows_affected()
+            > 0;
+        dropped.passkeys = sqlx::query_scalar("DELETE FROM passkeys WHERE user_id = $1 RETURNING credential_id")
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(on("passkey"))?;
+        dropped.provider_links =
+            sqlx::query_as("DELETE FROM oauth_accounts WHERE user_id = $1 RETURNING provider, subject")
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(on("oauth account"))?;
+        for statement in [
+            "DELETE FROM refresh_tokens WHERE user_id = $1",
+            "DELETE FROM passkey_challenges WHERE user_id = $1",
+            "DELETE FROM oauth_states WHERE link_user_id = $1",
+        ] {
+            sqlx::query(statement).bind(id.as_str()).execute(&mut *tx).await.map_err(on("user"))?;
+        }
+        tx.commit().await.map_err(on("user"))?;
+        dropped.passkeys.sort();
+        dropped.provider_links.sort();
+        Ok(Some(dropped))
     }
 
     async fn delete_user(&self, id: &UserId) -> StorageResult<bool> {

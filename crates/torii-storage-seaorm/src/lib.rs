@@ -80,6 +80,7 @@
 mod audit;
 mod connect;
 mod db;
+mod email_keys;
 pub mod entity;
 mod error;
 mod magic_link;

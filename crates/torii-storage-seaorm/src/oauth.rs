@@ -23,6 +23,7 @@ fn into_account(row: oauth_accounts::Model) -> OAuthAccount {
         provider: row.provider,
         subject: row.subject,
         email: row.email,
+        email_verified: row.email_verified,
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
@@ -49,6 +50,7 @@ impl OAuthStorage for SeaORMRepositoryProvider {
             subject: Set(account.subject.clone()),
             user_id: Set(account.user_id.as_str().to_owned()),
             email: Set(account.email.clone()),
+            email_verified: Set(account.email_verified),
             created_at: Set(micros(account.created_at)),
             updated_at: Set(micros(account.updated_at)),
         };

@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _, QuerySelect as _, QueryTrait as _,
 };
 use torii_core::email::normalize_email;
-use torii_core::storage::UserStorage;
+use torii_core::storage::{DroppedCredentials, UserStorage};
 use torii_core::{NewUser, StorageError, StorageResult, User, UserId};
 
 use crate::SeaORMRepositoryProvider;
@@ -103,6 +103,47 @@ impl UserStorage for SeaORMRepositoryProvider {
             .col_expr(users::Column::EmailVerifiedAt, Expr::value(micros(at)))
             .filter(users::Column::Id.eq(id.as_str()));
         Ok(db::execute(&self.db, update.as_query()).await.map_err(on("user"))? > 0)
+    }
+
+    async fn prove_email(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<Option<DroppedCredentials>> {
+        // The conditional UPDATE locks the user's row (SQLite: the whole database, BEGIN IMMEDIATE), so
+        // of concurrent proofs one waits and then finds the address verified.
+        let tx = begin_write(&self.db).await.map_err(on("user"))?;
+        let verify = users::Entity::update_many()
+            .col_expr(users::Column::EmailVerifiedAt, Expr::value(micros(at)))
+            .filter(users::Column::Id.eq(id.as_str()))
+            .filter(users::Column::EmailVerifiedAt.is_null());
+        if db::execute(&tx, verify.as_query()).await.map_err(on("user"))? == 0 {
+            return Ok(None);
+        }
+        let id = id.as_str();
+        let keys: Vec<passkeys::Model> =
+            db::all(&tx, passkeys::Entity::find().filter(passkeys::Column::UserId.eq(id)).as_query())
+                .await
+                .map_err(on("passkey"))?;
+        let links: Vec<oauth_accounts::Model> =
+            db::all(&tx, oauth_accounts::Entity::find().filter(oauth_accounts::Column::UserId.eq(id)).as_query())
+                .await
+                .map_err(on("oauth account"))?;
+        let mut dropped = DroppedCredentials::default();
+        let password = passwords::Entity::delete_many().filter(passwords::Column::UserId.eq(id)).into_query();
+        dropped.password = db::execute(&tx, &password).await.map_err(on("user"))? > 0;
+        let deletes = [
+            passkeys::Entity::delete_many().filter(passkeys::Column::UserId.eq(id)).into_query(),
+            oauth_accounts::Entity::delete_many().filter(oauth_accounts::Column::UserId.eq(id)).into_query(),
+            refresh_tokens::Entity::delete_many().filter(refresh_tokens::Column::UserId.eq(id)).into_query(),
+            passkey_challenges::Entity::delete_many().filter(passkey_challenges::Column::UserId.eq(id)).into_query(),
+            oauth_states::Entity::delete_many().filter(oauth_states::Column::LinkUserId.eq(id)).into_query(),
+        ];
+        for delete in &deletes {
+            db::execute(&tx, delete).await.map_err(on("user"))?;
+        }
+        tx.commit().await.map_err(on("user"))?;
+        dropped.passkeys = keys.into_iter().map(|key| key.credential_id).collect();
+        dropped.passkeys.sort();
+        dropped.provider_links = links.into_iter().map(|link| (link.provider, link.subject)).collect();
+        dropped.provider_links.sort();
+        Ok(Some(dropped))
     }
 
     async fn delete_user(&self, id: &UserId) -> StorageResult<bool> {

@@ -19,6 +19,7 @@ struct AccountRow {
     provider: String,
     subject: String,
     email: Option<String>,
+    email_verified: bool,
     created_at: i64,
     updated_at: i64,
 }
@@ -30,6 +31,7 @@ impl AccountRow {
             provider: self.provider,
             subject: self.subject,
             email: self.email,
+            email_verified: self.email_verified,
             created_at: from_micros(self.created_at, "oauth_accounts.created_at")?,
             updated_at: from_micros(self.updated_at, "oauth_accounts.updated_at")?,
         })
@@ -67,13 +69,14 @@ impl StateRow {
 impl OAuthStorage for SqliteRepositoryProvider {
     async fn create_oauth_account(&self, account: &OAuthAccount) -> StorageResult<()> {
         sqlx::query(
-            "INSERT INTO oauth_accounts (provider, subject, user_id, email, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO oauth_accounts (provider, subject, user_id, email, email_verified, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(account.provider.as_str())
         .bind(account.subject.as_str())
         .bind(account.user_id.as_str())
         .bind(account.email.as_deref())
+        .bind(account.email_verified)
         .bind(to_micros(account.created_at))
         .bind(to_micros(account.updated_at))
         .execute(&self.pool)
@@ -85,7 +88,7 @@ impl OAuthStorage for SqliteRepositoryProvider {
 
     async fn get_oauth_account(&self, provider: &str, subject: &str) -> StorageResult<Option<OAuthAccount>> {
         let row: Option<AccountRow> = sqlx::query_as(
-            "SELECT user_id, provider, subject, email, created_at, updated_at \
+            "SELECT user_id, provider, subject, email, email_verified, created_at, updated_at \
              FROM oauth_accounts WHERE provider = ? AND subject = ?",
         )
         .bind(provider)
@@ -98,7 +101,7 @@ impl OAuthStorage for SqliteRepositoryProvider {
 
     async fn list_oauth_accounts(&self, user_id: &UserId) -> StorageResult<Vec<OAuthAccount>> {
         let rows: Vec<AccountRow> = sqlx::query_as(
-            "SELECT user_id, provider, subject, email, created_at, updated_at \
+            "SELECT user_id, provider, subject, email, email_verified, created_at, updated_at \
              FROM oauth_accounts WHERE user_id = ? ORDER BY created_at ASC, provider ASC",
         )
         .bind(user_id.as_str())
@@ -203,6 +206,7 @@ mod tests {
             provider: provider.into(),
             subject: subject.into(),
             email: None,
+            email_verified: false,
             created_at: t(at),
             updated_at: t(at),
         };

@@ -41,8 +41,9 @@ impl SqliteRepositoryProvider {
 }
 
 impl SqliteRepositoryProvider {
-    /// Applies the embedded migrations that have not been applied yet. Running it again on an
-    /// up-to-date database changes nothing. (Also available as [`RepositoryProvider::migrate`]; this
+    /// Applies the embedded migrations that have not been applied yet, then rewrites the email keys of
+    /// users created before keys were NFKC-normalised (see `migrations/20260101000007_*.sql`). Running
+    /// it again on an up-to-date database changes nothing. (Also available as [`RepositoryProvider::migrate`]; this
     /// inherent method lets set-up code call it without importing the trait.)
     ///
     /// Run it from one place at startup: SQLite has no advisory lock, so two processes migrating a
@@ -56,6 +57,7 @@ impl SqliteRepositoryProvider {
     pub async fn migrate(&self) -> StorageResult<()> {
         self.warn_if_foreign_keys_off().await?;
         MIGRATOR.run(&self.pool).await.map_err(map_migrate)?;
+        crate::email_keys::backfill(&self.pool).await?;
         tracing::debug!(migrations = MIGRATOR.iter().count(), "SQLite schema is up to date");
         Ok(())
     }

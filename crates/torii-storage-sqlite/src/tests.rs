@@ -284,6 +284,7 @@ async fn delete_user_removes_everything(db: &SqliteRepositoryProvider) {
         provider: "github".into(),
         subject: "1".into(),
         email: None,
+        email_verified: false,
         created_at: t(0),
         updated_at: t(0),
     };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use torii_core::email::normalize_email;
-use torii_core::storage::UserStorage;
+use torii_core::storage::{DroppedCredentials, UserStorage};
 use torii_core::{NewUser, StorageError, StorageResult, User, UserId};
 
 use crate::SqliteRepositoryProvider;
@@ -116,6 +116,51 @@ impl UserStorage for SqliteRepositoryProvider {
             .await
             .map_err(on("user"))?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn prove_email(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<Option<DroppedCredentials>> {
+        // BEGIN IMMEDIATE: the write lock up front, so of two concurrent proofs one waits and then finds
+        // the address verified.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(on("user"))?;
+        let verified = sqlx::query("UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL")
+            .bind(to_micros(at))
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(on("user"))?;
+        if verified.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let mut dropped = DroppedCredentials::default();
+        dropped.password = sqlx::query("DELETE FROM passwords WHERE user_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(on("user"))?
+            .rows_affected()
+            > 0;
+        dropped.passkeys = sqlx::query_scalar("DELETE FROM passkeys WHERE user_id = ? RETURNING credential_id")
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(on("passkey"))?;
+        dropped.provider_links =
+            sqlx::query_as("DELETE FROM oauth_accounts WHERE user_id = ? RETURNING provider, subject")
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(on("oauth account"))?;
+        for statement in [
+            "DELETE FROM refresh_tokens WHERE user_id = ?",
+            "DELETE FROM passkey_challenges WHERE user_id = ?",
+            "DELETE FROM oauth_states WHERE link_user_id = ?",
+        ] {
+            sqlx::query(statement).bind(id.as_str()).execute(&mut *tx).await.map_err(on("user"))?;
+        }
+        tx.commit().await.map_err(on("user"))?;
+        dropped.passkeys.sort();
+        dropped.provider_links.sort();
+        Ok(Some(dropped))
     }
 
     async fn delete_user(&self, id: &UserId) -> StorageResult<bool> {

@@ -68,6 +68,7 @@ pub fn oauth_account(user_id: &UserId, provider: &str, subject: &str) -> OAuthAc
         provider: provider.to_owned(),
         subject: subject.to_owned(),
         email: Some(unique_email("oauth")),
+        email_verified: true,
         created_at: now,
         updated_at: now,
     }

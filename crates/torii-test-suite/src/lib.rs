@@ -13,11 +13,12 @@
 //! | [`oauth`]        | `UserStorage + OAuthStorage`            | [`oauth_storage_tests!`]      |
 //! | [`passkeys`]     | `UserStorage + PasskeyStorage`          | [`passkey_storage_tests!`]    |
 //! | [`magic_links`]  | `UserStorage + MagicLinkStorage`        | [`magic_link_storage_tests!`] |
+//! | [`proof`]        | `PasswordStorage + OAuthStorage + PasskeyStorage` | [`proof_storage_tests!`] |
 //! | [`rate_limits`]  | `RateLimitStorage`                      | [`rate_limit_storage_tests!`] |
 //! | [`audit`]        | `AuditLogStorage`                       | [`audit_log_storage_tests!`]  |
 //! | [`session_data`] | `SessionStore` (application session data) | [`session_data_store_tests!`] |
 //!
-//! [`all_storage_tests!`] stamps out the first eight groups inside a module named `conformance`.
+//! [`all_storage_tests!`] stamps out the first nine groups inside a module named `conformance`.
 //!
 //! # Using it from a backend
 //!
@@ -71,6 +72,7 @@ pub mod magic_links;
 pub mod oauth;
 pub mod passkeys;
 pub mod passwords;
+pub mod proof;
 pub mod rate_limits;
 pub mod refresh;
 pub mod revocation;

@@ -50,6 +50,7 @@ macro_rules! user_storage_tests {
                 missing_user_is_none,
                 email_is_unique_ignoring_case,
                 unicode_email_is_unique_ignoring_case,
+                look_alike_email_is_the_same_address,
                 duplicate_id_conflicts,
                 find_by_email_ignores_case_and_whitespace,
                 update_user_replaces_fields,
@@ -158,6 +159,19 @@ macro_rules! passkey_storage_tests {
                 deleting_user_deletes_passkeys,
                 text_round_trips_exactly,
             ]
+        );
+    };
+}
+
+/// One test per check in [`proof`](crate::proof), in a module `proof`, for a factory returning
+/// `Option<B>` where `B: PasswordStorage + OAuthStorage + PasskeyStorage`.
+#[macro_export]
+macro_rules! proof_storage_tests {
+    ($factory:path) => {
+        $crate::__storage_test_group!(
+            $factory,
+            proof,
+            [first_proof_drops_unproven_credentials, later_proof_changes_nothing, concurrent_proofs_one_drops,]
         );
     };
 }
@@ -301,6 +315,7 @@ macro_rules! all_storage_tests {
             $crate::password_storage_tests!($factory);
             $crate::oauth_storage_tests!($factory);
             $crate::passkey_storage_tests!($factory);
+            $crate::proof_storage_tests!($factory);
             $crate::magic_link_storage_tests!($factory);
             $crate::rate_limit_storage_tests!($factory);
             $crate::audit_log_storage_tests!($factory);
@@ -321,6 +336,7 @@ mod tests {
             ("passwords", include_str!("passwords.rs")),
             ("oauth", include_str!("oauth.rs")),
             ("passkeys", include_str!("passkeys.rs")),
+            ("proof", include_str!("proof.rs")),
             ("magic_links", include_str!("magic_links.rs")),
             ("revocation", include_str!("revocation.rs")),
             ("refresh", include_str!("refresh.rs")),

@@ -28,6 +28,12 @@ pub async fn account_round_trips<B: UserStorage + OAuthStorage>(backend: B) {
 
     let found = ok(backend.get_oauth_account("google", &subject).await, "get_oauth_account");
     assert_eq!(found, Some(account), "get_oauth_account must read back exactly what was written");
+    // Whether the provider vouched for the email is kept either way.
+    let unverified = OAuthAccount { email_verified: false, ..oauth_account(&user_id, "github", &subject) };
+    ok(backend.create_oauth_account(&unverified).await, "create_oauth_account with an unverified email");
+    let found = ok(backend.get_oauth_account("github", &subject).await, "get_oauth_account");
+    assert_eq!(found.map(|a| a.email_verified), Some(false), "email_verified false reads back");
+    ok(backend.delete_oauth_account(&user_id, "github").await, "delete_oauth_account");
     let wrong_provider = ok(backend.get_oauth_account("github", &subject).await, "get_oauth_account");
     assert_eq!(wrong_provider, None, "a subject is only found under its own provider");
     let wrong_subject = ok(backend.get_oauth_account("google", &subject.to_uppercase()).await, "get_oauth_account");

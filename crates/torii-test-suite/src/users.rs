@@ -74,6 +74,26 @@ pub async fn unicode_email_is_unique_ignoring_case<B: UserStorage>(backend: B) {
     assert_eq!(found.map(|u| u.id), Some(first.id), "a Unicode case variant must find the user");
 }
 
+/// Look-alike spellings are one address (the key is NFKC, then case-folded): full-width letters and
+/// the KELVIN SIGN conflict with the plain address and find it, and the address is kept as typed.
+pub async fn look_alike_email_is_the_same_address<B: UserStorage>(backend: B) {
+    let suffix = random_suffix();
+    let plain = new_user(&format!("fw.{suffix}@example.com"));
+    ok(backend.create_user(&plain).await, "create_user");
+    let wide = new_user(&format!("ｆｗ.{suffix}@example.com"));
+    expect_conflict(backend.create_user(&wide).await, "create_user with a full-width spelling");
+    let found = ok(backend.get_user_by_email(&wide.email).await, "get_user_by_email with a full-width spelling");
+    assert_eq!(found, Some(plain.to_user()), "a full-width spelling finds the plain address, as typed");
+
+    let kelvin = new_user(&format!("\u{212A}ate.{suffix}@example.com"));
+    let kelvin = ok(backend.create_user(&kelvin).await, "create_user with a KELVIN SIGN");
+    assert!(kelvin.email.starts_with('\u{212A}'), "the address is stored as typed");
+    let plain_k = new_user(&format!("kate.{suffix}@example.com"));
+    expect_conflict(backend.create_user(&plain_k).await, "create_user with the plain spelling of a KELVIN SIGN");
+    let found = ok(backend.get_user_by_email(&format!("KATE.{suffix}@EXAMPLE.COM")).await, "get_user_by_email");
+    assert_eq!(found.map(|u| u.id), Some(kelvin.id), "the plain spelling finds the account");
+}
+
 /// A second user with an existing id conflicts.
 pub async fn duplicate_id_conflicts<B: UserStorage>(backend: B) {
     let first = new_user(&unique_email("first"));

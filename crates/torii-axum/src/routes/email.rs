@@ -12,12 +12,12 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use torii_core::email_flows::{EmailFlows, OtherSessions};
-use torii_core::storage::MagicLinkStorage;
+use torii_core::storage::{DroppedCredentials, MagicLinkStorage};
 use torii_core::{RepositoryProvider, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
-use super::dto::{LoginResponse, SessionInfo, UserResponse};
+use super::dto::{LoginResponse, SessionInfo};
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -50,6 +50,20 @@ pub(crate) struct TokenRequest {
     /// Bearer mode (magic link only): return the session token in the body and set no cookie.
     #[serde(default)]
     bearer: bool,
+    /// `POST /verify-email` only: the account's address and password, entered again by someone who is
+    /// not signed in, so that the password is kept (see [`verify_email`]).
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// Body of `POST /verify-email`'s answer.
+#[derive(Serialize)]
+pub(crate) struct VerifiedResponse {
+    user: User,
+    /// What the first proof of the address removed (empty when nothing was).
+    dropped: DroppedCredentials,
 }
 
 /// Body of `POST /password/reset`.
@@ -108,26 +122,46 @@ async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
 
 /// `POST /magic-link/verify`: redeems the token and logs in like `POST /login` (a new session, the
 /// request's old one revoked).
+///
+/// The first proof of an address removes the credentials added before it, unless the request is
+/// signed in to that account (see `torii_core::proof`).
 async fn verify_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     State(state): State<RouteState<R>>,
     Extension(flows): Extension<EmailFlows<R>>,
     cookies: Cookies,
     client: ClientInfo,
     headers: HeaderMap,
+    auth: Option<AuthUser>,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (user, session) = flows.verify_magic_token(&body.token, client.user_agent, client.ip_address).await?;
+    let signed_in = auth.map(|auth| auth.id.clone());
+    let login = flows.redeem_magic_link(&body.token, client.user_agent, client.ip_address, signed_in.as_ref()).await?;
     revoke_previous(&state, &headers).await;
-    Ok(Json(login_response(&state, &cookies, user, &session, body.bearer)))
+    Ok(Json(login_response(&state, &cookies, login.user, &login.session, body.bearer)))
 }
 
-/// `POST /verify-email`.
+/// `POST /verify-email` → `{user, dropped}`.
+///
+/// The first proof of an address removes every credential added before it (an account someone else
+/// created with this address keeps nothing of theirs), unless the person proving it is signed in to
+/// that account, or enters the account's `email` and `password` (which keeps them). A wrong password
+/// is refused with 401 `invalid_credentials` before the link is used.
 async fn verify_email<R: RepositoryProvider + MagicLinkStorage>(
+    State(state): State<RouteState<R>>,
     Extension(flows): Extension<EmailFlows<R>>,
+    auth: Option<AuthUser>,
     ApiJson(body): ApiJson<TokenRequest>,
-) -> Result<Json<UserResponse>, ApiError> {
-    let user = flows.verify_email(&body.token).await?;
-    Ok(Json(UserResponse { user }))
+) -> Result<Json<VerifiedResponse>, ApiError> {
+    let mut signed_in = auth.map(|auth| auth.id.clone());
+    if signed_in.is_none()
+        && let (Some(email), Some(password)) = (body.email.as_deref(), body.password.as_deref())
+    {
+        // Checked before the link is used, so a typo costs nothing. Signing in to another account than
+        // the link's keeps nothing: only the link's own account counts.
+        signed_in = Some(state.torii.verify_password_login(email, password).await?.id);
+    }
+    let proven = flows.verify_email_as(&body.token, signed_in.as_ref()).await?;
+    Ok(Json(VerifiedResponse { user: proven.user, dropped: proven.dropped }))
 }
 
 /// `POST /verify-email/resend` (logged in): 202; nothing is sent when the address is already verified
@@ -157,9 +191,11 @@ async fn reset_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
     cookies: Cookies,
     client: ClientInfo,
+    auth: Option<AuthUser>,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<Response, ApiError> {
-    let user = flows.reset_password(&body.token, &body.new_password).await?;
+    let signed_in = auth.map(|auth| auth.id.clone());
+    let user = flows.reset_password_as(&body.token, &body.new_password, signed_in.as_ref()).await?.user;
     if !flows.config().logs_in_after_reset() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -237,8 +273,12 @@ async fn magic_link_page() -> Response {
 async fn verify_email_page() -> Response {
     confirm_page(
         "Confirm your email address",
-        "Press the button to confirm your email address.",
-        "",
+        "Press the button to confirm your email address. If you chose a password and are not signed in on \
+         this device, enter it too, or it will be removed: confirming an address removes every way in that \
+         nobody vouched for.",
+        "<label>Email (optional) <input id=\"email\" type=\"email\" autocomplete=\"username\"></label>\
+         <label>Password (optional) <input id=\"current-password\" type=\"password\" \
+         autocomplete=\"current-password\"></label>",
         "verify-email",
         "Your email address is confirmed.",
     )
@@ -276,6 +316,9 @@ document.getElementById("confirm").addEventListener("submit", async (event) => {
   const body = {{ token }};
   const password = document.getElementById("password");
   if (password) body.new_password = password.value;
+  const email = document.getElementById("email");
+  const current = document.getElementById("current-password");
+  if (email && current && email.value && current.value) {{ body.email = email.value; body.password = current.value; }}
   const result = document.getElementById("result");
   const response = await fetch("{action}", {{
     method: "POST", headers: {{ "Content-Type": "application/json" }}, body: JSON.stringify(body),

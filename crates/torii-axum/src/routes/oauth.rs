@@ -22,7 +22,7 @@ use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use cookie::Cookie;
 use serde::{Deserialize, Serialize};
-use torii_core::oauth::{OAuthCallback, OAuthError, OAuthStartOptions, is_valid_provider_name};
+use torii_core::oauth::{OAuthCallback, OAuthError, OAuthOutcome, OAuthStartOptions, is_valid_provider_name};
 use torii_core::storage::{OAuthStorage, PasskeyStorage};
 use torii_core::{RepositoryProvider, TokenHash, ToriiError};
 use tower_cookies::Cookies;
@@ -234,6 +234,13 @@ async fn finish<R: RepositoryProvider + OAuthStorage>(
     callback.iss = query.iss;
     callback.session_user_id = user.map(|u| u.id.clone());
     let login = state.torii.complete_oauth_flow(provider, callback, client.user_agent, client.ip_address).await?;
+    // A new account whose provider did not vouch for the address gets the verification mail, like
+    // `POST /register` (the mail does nothing for an address already verified).
+    if login.outcome == OAuthOutcome::Registered
+        && let Some(after_register) = &state.after_register
+    {
+        after_register(login.user.id.clone()).await;
+    }
 
     if let Some(previous) = previous {
         // A login replaces the session the browser had; best effort, as for password logins.
@@ -253,6 +260,8 @@ pub struct LinkedAccount {
     pub provider: String,
     /// The email the provider reported.
     pub email: Option<String>,
+    /// Whether the provider said that email was verified when the link was made.
+    pub email_verified: bool,
     /// When it was linked.
     pub linked_at: DateTime<Utc>,
 }
@@ -289,7 +298,12 @@ async fn accounts<R: RepositoryProvider + OAuthStorage>(
     Ok(Json(LinkedAccountsResponse {
         accounts: accounts
             .into_iter()
-            .map(|a| LinkedAccount { provider: a.provider, email: a.email, linked_at: a.created_at })
+            .map(|a| LinkedAccount {
+                provider: a.provider,
+                email: a.email,
+                email_verified: a.email_verified,
+                linked_at: a.created_at,
+            })
             .collect(),
         providers: state.torii.oauth_providers().into_iter().map(str::to_owned).collect(),
     }))

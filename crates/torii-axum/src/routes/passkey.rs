@@ -152,6 +152,10 @@ pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
         }
         Err(err) => return Err(err.into()),
     };
+    // Like `POST /register`: the address is unproven until its owner follows the mailed link.
+    if let Some(after_register) = &state.after_register {
+        after_register(user.id.clone()).await;
+    }
     if state.existing_account.is_some() {
         return Ok((StatusCode::CREATED, Json(UserResponse { user })).into_response());
     }

@@ -234,8 +234,11 @@ async fn email_verification_over_http() {
     let link = app.link_to("ada@example.com", MessageKind::EmailVerification).await;
     assert!(link.starts_with("https://app.example/auth/verify-email?token="));
     assert_eq!(send(&app.router, get_page(path_of(&link))).await.status, StatusCode::OK);
-    let reply = send(&app.router, post_json("/auth/verify-email", &json!({ "token": token_in(&link) }))).await;
+    // Confirmed while signed in: nothing is removed and the session stays.
+    let body = json!({ "token": token_in(&link) });
+    let reply = send(&app.router, post_with_cookie("/auth/verify-email", &session, &body)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["dropped"]["password"], false, "{}", reply.raw);
     assert!(reply.body["user"]["email_verified_at"].is_string(), "{}", reply.raw);
     let user = send(&app.router, get_with_cookie("/auth/user", &session)).await;
     assert!(user.body["user"]["email_verified_at"].is_string());
@@ -318,7 +321,8 @@ async fn registering_mails_a_link_that_verifies_the_address() {
     assert!(link.starts_with("https://app.example/auth/verify-email?token="), "{link}");
     let page = send(&app.router, get_page(path_of(&link))).await;
     assert_eq!(page.status, StatusCode::OK);
-    let verified = send(&app.router, post_json("/auth/verify-email", &json!({ "token": token_in(&link) }))).await;
+    let body = json!({ "token": token_in(&link) });
+    let verified = send(&app.router, post_with_cookie("/auth/verify-email", &session, &body)).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.raw);
     let user = send(&app.router, get_with_cookie("/auth/user", &session)).await;
     assert!(user.body["user"]["email_verified_at"].is_string(), "{}", user.raw);
@@ -381,16 +385,15 @@ async fn verified_only_login_over_http() {
     assert!(refused.set_cookie().is_none());
 
     let token = token_in(&app.link_to("ada@example.com", MessageKind::EmailVerification).await);
-    assert_eq!(
-        send(&app.router, post_json("/auth/verify-email", &json!({ "token": token }))).await.status,
-        StatusCode::OK
-    );
+    // Not signed in (registering did not log in), so the password is entered again to keep it.
+    let confirm = json!({ "token": token, "email": "ada@example.com", "password": PASSWORD });
+    assert_eq!(send(&app.router, post_json("/auth/verify-email", &confirm)).await.status, StatusCode::OK);
     let cookie = login(&app.router, "ada@example.com").await;
     assert_eq!(send(&app.router, get_with_cookie("/protected", &cookie)).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
-async fn a_magic_link_login_verifies_the_address_for_password_login() {
+async fn a_magic_link_login_verifies_the_address_and_removes_an_unvouched_password() {
     let app = app_on(Arc::new(Torii::clone(&*torii().await).require_verified_email(true)), |c| {
         c.send_verification_on_register(false)
     });
@@ -406,5 +409,13 @@ async fn a_magic_link_login_verifies_the_address_for_password_login() {
     let reply = send(&app.router, post_json("/auth/magic-link/verify", &json!({ "token": token }))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
     assert!(reply.body["user"]["email_verified_at"].is_string());
-    login(&app.router, "ada@example.com").await;
+    let session = reply.cookie_token().expect("the magic link signs in");
+    assert_eq!(send(&app.router, get_with_cookie("/protected", &session)).await.status, StatusCode::OK);
+    // Nobody signed in followed the link, so the password set before the address was proven is gone
+    // (whoever registered may not own the address); a reset link sets a new one.
+    assert_error(
+        &send(&app.router, post_json("/auth/login", &credentials)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
 }

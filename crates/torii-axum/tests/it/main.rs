@@ -18,6 +18,7 @@ mod passkey;
 #[cfg(feature = "passkey")]
 mod passkey_limits;
 mod password_change;
+mod prehijack;
 mod rejections;
 mod sessions;
 mod support;

@@ -17,7 +17,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::support::{Repo, assert_error, get_with_cookie, post_json, send, with_cookie};
 
-const ORIGIN: &str = "https://example.com";
+pub(crate) const ORIGIN: &str = "https://example.com";
 
 pub(crate) async fn app() -> Router {
     app_on(Arc::new(ManualClock::starting_now())).await
@@ -61,7 +61,7 @@ impl Device {
         serde_json::to_value(&credential).unwrap()
     }
 
-    fn get(&mut self, options: &Value) -> Value {
+    pub(crate) fn get(&mut self, options: &Value) -> Value {
         let (id, handle) = self.credentials.last().cloned().unwrap();
         let mut rcr: RequestChallengeResponse = serde_json::from_value(options.clone()).unwrap();
         rcr.public_key.allow_credentials =
@@ -87,7 +87,7 @@ fn delete_request(uri: &str, token: &str) -> Request<Body> {
 }
 
 /// Signs up through the routes; returns the session cookie's token.
-async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
+pub(crate) async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
     let start = send(app, post_json("/auth/passkey/register/start", &json!({ "email": email }))).await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.raw);
     let response = device.create(&start.body["options"]);
@@ -99,7 +99,7 @@ async fn sign_up(app: &Router, device: &mut Device, email: &str) -> String {
     finish.cookie_token().unwrap()
 }
 
-async fn log_in(app: &Router, device: &mut Device, email: Option<&str>) -> crate::support::Reply {
+pub(crate) async fn log_in(app: &Router, device: &mut Device, email: Option<&str>) -> crate::support::Reply {
     let body = email.map_or_else(|| json!({}), |email| json!({ "email": email }));
     let start = send(app, post_json("/auth/passkey/login/start", &body)).await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.raw);

@@ -8,10 +8,11 @@ use super::delivery::Delivery;
 use super::limiter::RateLimiter;
 use super::mailer::{Mailer, MessageKind};
 use super::templates::render;
-use super::tokens::{OtherSessions, PasswordChange};
+use super::tokens::{MagicLinkLogin, OtherSessions, PasswordChange};
 use crate::email::validate_email;
 use crate::error::ToriiError;
 use crate::id::UserId;
+use crate::proof::ProvenAddress;
 use crate::session::Session;
 use crate::storage::{MagicLinkStorage, PasswordStorage, RateLimitStorage, TokenPurpose, UserStorage};
 use crate::torii::Torii;
@@ -105,6 +106,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     /// [`EmailConfig::create_accounts_on_magic_link`]). The answer is the same either way, but not the
     /// time it takes (an address with an account costs a token and a message more): to answer a
     /// request from the outside, use [`EmailFlows::queue_magic_link`].
+    /// The mail goes to the address as the account stores it, not to the request's spelling of it.
     ///
     /// # Errors
     /// [`ToriiError::InvalidEmail`] for a malformed address (CR/LF included); a storage failure.
@@ -115,6 +117,8 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             tracing::debug!("magic link requested for an unknown address; nothing sent");
             return Ok(());
         }
+        // The message goes to the stored address (the token is issued for it), never to a look-alike
+        // spelling from the request.
         if !self.allow(MessageKind::MagicLink, &email, self.torii.now()).await? {
             return self.over_limit(MessageKind::MagicLink, user.as_ref().map(|u| &u.id)).await;
         }
@@ -136,6 +140,21 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
         ip_address: Option<String>,
     ) -> Result<(User, Session), ToriiError> {
         self.torii.verify_magic_token_with(token, user_agent, ip_address, self.config.create_accounts).await
+    }
+
+    /// Redeems a magic link for a request already signed in as `signed_in` (if any), and reports what
+    /// the first proof of the address removed (see [`Torii::redeem_magic_link`]).
+    ///
+    /// # Errors
+    /// As [`Torii::verify_magic_token`].
+    pub async fn redeem_magic_link(
+        &self,
+        token: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+        signed_in: Option<&UserId>,
+    ) -> Result<MagicLinkLogin, ToriiError> {
+        self.torii.redeem_magic_link(token, user_agent, ip_address, self.config.create_accounts, signed_in).await
     }
 
     /// Emails the user a link that verifies their address. Does nothing for an address that is
@@ -179,6 +198,15 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     /// As [`Torii::verify_email`].
     pub async fn verify_email(&self, token: &str) -> Result<User, ToriiError> {
         self.torii.verify_email(token).await
+    }
+
+    /// Redeems an email verification link for a request already signed in as `signed_in` (see
+    /// [`Torii::verify_email_as`]).
+    ///
+    /// # Errors
+    /// As [`Torii::verify_email`].
+    pub async fn verify_email_as(&self, token: &str, signed_in: Option<&UserId>) -> Result<ProvenAddress, ToriiError> {
+        self.torii.verify_email_as(token, signed_in).await
     }
 
     /// Emails a password reset link when `email` belongs to an account. The answer is the same either
@@ -291,9 +319,23 @@ impl<S: PasswordStorage + MagicLinkStorage> EmailFlows<S> {
     /// # Errors
     /// As [`Torii::reset_password`].
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User, ToriiError> {
-        let user = self.torii.reset_password(token, new_password).await?;
-        self.send(MessageKind::PasswordChanged, &user.email, None, chrono::Duration::zero());
-        Ok(user)
+        Ok(self.reset_password_as(token, new_password, None).await?.user)
+    }
+
+    /// Like [`EmailFlows::reset_password`], for a request already signed in as `signed_in` (see
+    /// [`Torii::reset_password_as`]).
+    ///
+    /// # Errors
+    /// As [`Torii::reset_password`].
+    pub async fn reset_password_as(
+        &self,
+        token: &str,
+        new_password: &str,
+        signed_in: Option<&UserId>,
+    ) -> Result<ProvenAddress, ToriiError> {
+        let proven = self.torii.reset_password_as(token, new_password, signed_in).await?;
+        self.send(MessageKind::PasswordChanged, &proven.user.email, None, chrono::Duration::zero());
+        Ok(proven)
     }
 
     /// Changes a logged-in user's password (see [`Torii::change_password`]), then mails the notice.

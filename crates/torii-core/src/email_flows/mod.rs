@@ -49,4 +49,4 @@ mod tokens;
 pub use config::{DEFAULT_MAGIC_LINK_LIFETIME, DEFAULT_RESET_LIFETIME, DEFAULT_VERIFICATION_LIFETIME, EmailConfig};
 pub use flows::EmailFlows;
 pub use mailer::{ConsoleMailer, EmailMessage, MailError, Mailer, MessageKind, OutboxMailer};
-pub use tokens::{EmailToken, MagicToken, OtherSessions, PasswordChange};
+pub use tokens::{EmailToken, MagicLinkLogin, MagicToken, OtherSessions, PasswordChange};

@@ -9,7 +9,9 @@ use super::config::{DEFAULT_MAGIC_LINK_LIFETIME, DEFAULT_RESET_LIFETIME, DEFAULT
 use crate::email::{normalize_email, validate_email};
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
+use crate::proof::ProvenAddress;
 use crate::session::Session;
+use crate::storage::DroppedCredentials;
 use crate::storage::{AuditEventKind, MagicLinkStorage, OneTimeToken, PasswordStorage, TokenPurpose, UserStorage};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
@@ -39,6 +41,19 @@ pub struct EmailToken {
 
 /// The token [`Torii::generate_magic_token`] returns.
 pub type MagicToken = EmailToken;
+
+/// A redeemed magic link: the account, its new session, and what the first proof of its address
+/// removed (see [`Torii::redeem_magic_link`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MagicLinkLogin {
+    /// The account, with its address verified.
+    pub user: User,
+    /// The new session.
+    pub session: Session,
+    /// What the proof removed; empty unless the address had never been proven.
+    pub dropped: DroppedCredentials,
+}
 
 impl std::fmt::Debug for EmailToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -145,7 +160,8 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
     }
 
     /// Issues a magic-link token for `email`, valid for 10 minutes; older magic links for the address
-    /// stop working. The token is issued whether or not an account exists (see
+    /// stop working. When an account has the address, the token is for the address as the account
+    /// stores it (`token.email`), whatever the spelling of `email`: send it there. The token is issued whether or not an account exists (see
     /// [`Torii::verify_magic_token_with`] for creating it on first use); put `token.token` in a link.
     ///
     /// # Errors
@@ -160,8 +176,12 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
     /// As [`Torii::generate_magic_token`].
     pub async fn generate_magic_token_for(&self, email: &str, lifetime: Duration) -> Result<MagicToken, ToriiError> {
         let email = validate_email(email)?;
-        let user = self.storage().get_user_by_email(&email).await?;
-        self.issue_email_token(TokenPurpose::MagicLink, &email, user.map(|u| u.id), lifetime).await
+        match self.storage().get_user_by_email(&email).await? {
+            // The token (and so the mail) is for the address the account has, never for the spelling
+            // of the request: a look-alike of an address is not that address's mailbox.
+            Some(user) => self.issue_email_token(TokenPurpose::MagicLink, &user.email, Some(user.id), lifetime).await,
+            None => self.issue_email_token(TokenPurpose::MagicLink, &email, None, lifetime).await,
+        }
     }
 
     /// Redeems a magic-link token and logs its owner in with a new session. The token works once: of
@@ -193,6 +213,25 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         ip_address: Option<String>,
         create_account: bool,
     ) -> Result<(User, Session), ToriiError> {
+        let login = self.redeem_magic_link(token, user_agent, ip_address, create_account, None).await?;
+        Ok((login.user, login.session))
+    }
+
+    /// Redeems a magic link like [`Torii::verify_magic_token_with`], for a request already signed in as
+    /// `signed_in` (if any), and reports what the first proof of the address removed (see
+    /// [`Torii::prove_email_address`]: an account whose address was never proven loses the credentials
+    /// added before, unless `signed_in` is that account).
+    ///
+    /// # Errors
+    /// As [`Torii::verify_magic_token`].
+    pub async fn redeem_magic_link(
+        &self,
+        token: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+        create_account: bool,
+        signed_in: Option<&UserId>,
+    ) -> Result<MagicLinkLogin, ToriiError> {
         let Some(record) = self.consume_email_token(token, TokenPurpose::MagicLink).await? else {
             let client = crate::torii::explicit_client(&user_agent, &ip_address);
             let detail = serde_json::json!({ "method": "magic_link", "reason": "invalid_token" });
@@ -204,12 +243,12 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
             None if create_account && record.user_id.is_none() => self.create_verified_user(&record.email).await?,
             None => return Err(INVALID_LINK),
         };
-        let user = self.mark_verified(user).await?;
+        let ProvenAddress { user, dropped } = self.prove_address(user, signed_in).await?;
         let client = crate::torii::explicit_client(&user_agent, &ip_address);
         let session = self.create_session(&user.id, user_agent, ip_address).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "magic link login succeeded");
         self.audit_login(&user.id, crate::audit::AuthMethod::MagicLink, &session, client.as_ref()).await;
-        Ok((user, session))
+        Ok(MagicLinkLogin { user, session, dropped })
     }
 
     /// Issues an email verification token for the user's current address, valid for 24 hours.
@@ -239,12 +278,23 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
     /// # Errors
     /// [`ToriiError::InvalidToken`]; a storage failure.
     pub async fn verify_email(&self, token: &str) -> Result<User, ToriiError> {
+        Ok(self.verify_email_as(token, None).await?.user)
+    }
+
+    /// Redeems an email verification token like [`Torii::verify_email`], for a request already signed
+    /// in as `signed_in` (if any), and reports what the first proof of the address removed (see
+    /// [`Torii::prove_email_address`]).
+    ///
+    /// # Errors
+    /// As [`Torii::verify_email`].
+    pub async fn verify_email_as(&self, token: &str, signed_in: Option<&UserId>) -> Result<ProvenAddress, ToriiError> {
         let record = self.consume_email_token(token, TokenPurpose::EmailVerification).await?.ok_or(INVALID_LINK)?;
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
-        let user = self.mark_verified(user).await?;
-        tracing::info!(user_id = %user.id, "email address verified");
-        self.audit(AuditEventKind::EMAIL_VERIFIED, Some(&user.id), None, serde_json::json!({ "method": "link" })).await;
-        Ok(user)
+        let proven = self.prove_address(user, signed_in).await?;
+        tracing::info!(user_id = %proven.user.id, "email address verified");
+        self.audit(AuditEventKind::EMAIL_VERIFIED, Some(&proven.user.id), None, serde_json::json!({ "method": "link" }))
+            .await;
+        Ok(proven)
     }
 
     /// Issues a password reset token for the account with this address, valid for 30 minutes, or
@@ -297,15 +347,6 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
             Err(other) => Err(other.into()),
         }
     }
-
-    async fn mark_verified(&self, mut user: User) -> Result<User, ToriiError> {
-        if user.email_verified_at.is_none() {
-            let now = self.now();
-            self.storage().set_email_verified(&user.id, now).await?;
-            user.email_verified_at = Some(now);
-        }
-        Ok(user)
-    }
 }
 
 impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
@@ -321,17 +362,36 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
     /// # Errors
     /// [`ToriiError::WeakPassword`]; [`ToriiError::InvalidToken`]; a storage failure.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User, ToriiError> {
+        Ok(self.reset_password_as(token, new_password, None).await?.user)
+    }
+
+    /// Like [`Torii::reset_password`], for a request already signed in as `signed_in` (if any), and
+    /// reports what the first proof of the address removed (see [`Torii::prove_email_address`]; the new
+    /// password is set after that, so it is never among what is removed).
+    ///
+    /// # Errors
+    /// As [`Torii::reset_password`].
+    pub async fn reset_password_as(
+        &self,
+        token: &str,
+        new_password: &str,
+        signed_in: Option<&UserId>,
+    ) -> Result<ProvenAddress, ToriiError> {
         self.password_policy().check(new_password, None)?;
         let record = self.consume_email_token(token, TokenPurpose::PasswordReset).await?.ok_or(INVALID_LINK)?;
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
         let hash = self.hash_new_password(new_password, &user.email).await?;
+        // The link reached the address, which proves it as well as a verification link would: a first
+        // proof removes what nobody vouched for, before the new password is stored (so it is never
+        // among what is removed).
+        let ProvenAddress { user, mut dropped } = self.prove_address(user, signed_in).await?;
         // Everything that reduces access happens before the new password is stored, so a failure
         // part-way leaves the account with fewer ways in, never with the change half applied.
         let revoked = self.delete_sessions_for_user(&user.id).await?;
+        dropped.sessions += revoked;
         let voided = self.void_single_use_tokens(&user.email).await?;
         self.storage().set_password_hash(&user.id, &hash).await?;
         // The link reached the address, which proves it as well as a verification link would.
-        let user = self.mark_verified(user).await?;
         tracing::info!(user_id = %user.id, revoked, voided, "password reset");
         self.audit(
             AuditEventKind::PASSWORD_RESET,
@@ -340,7 +400,7 @@ impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
             serde_json::json!({ "revoked_sessions": revoked }),
         )
         .await;
-        Ok(user)
+        Ok(ProvenAddress { user, dropped })
     }
 
     /// Changes a logged-in user's password: the current one must be right and the new one must satisfy

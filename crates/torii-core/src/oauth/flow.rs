@@ -245,6 +245,9 @@ impl<S: UserStorage + OAuthStorage> Torii<S> {
                 tracing::info!(provider, "OAuth identity refused: its email belongs to an existing account");
                 return Err(OAuthError::EmailInUse.into());
             }
+            // The provider vouches for the address, which proves it: an account whose address was never
+            // proven loses what was added before (unless this very user is signed in), then gets the link.
+            let existing = self.prove_address(existing, session_user).await?.user;
             self.create_link(provider, &existing, identity).await?;
             return Ok((existing, OAuthOutcome::Linked));
         }
@@ -298,6 +301,7 @@ impl<S: UserStorage + OAuthStorage> Torii<S> {
             provider: provider.to_owned(),
             subject: identity.subject.clone(),
             email: identity.email.clone(),
+            email_verified: identity.email_verified,
             created_at: now,
             updated_at: now,
         };

@@ -27,7 +27,7 @@ pub use rate_limit::{RateLimitDecision, RateLimitStorage, RateLimitWindow};
 pub use refresh::{RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse};
 pub use revocation::TokenRevocationStorage;
 pub use session::SessionStorage;
-pub use user::UserStorage;
+pub use user::{DroppedCredentials, UserStorage};
 
 use std::future::Future;
 

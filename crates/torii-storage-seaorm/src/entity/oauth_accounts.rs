@@ -16,6 +16,8 @@ pub struct Model {
     pub user_id: String,
     /// The email the provider reported, for display.
     pub email: Option<String>,
+    /// Whether the provider said that email was verified when the link was made.
+    pub email_verified: bool,
     /// When the link was made.
     pub created_at: DateTimeUtc,
     /// When it was last used or changed.

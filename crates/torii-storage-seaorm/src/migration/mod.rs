@@ -10,7 +10,7 @@
 //!   emails and provider names, 512 for passkey credential ids), other text is `TEXT` (`MEDIUMTEXT` on
 //!   MySQL for serialized WebAuthn data);
 //! - on MySQL every table is InnoDB with `utf8mb4` and a binary collation, so text compares exactly as
-//!   on the other databases (emails are lower-cased by Torii, not by the collation).
+//!   on the other databases (email keys are computed by Torii, not by the collation).
 //!
 //! Applied migrations are recorded in `torii_migrations`, not SeaORM's default `seaql_migrations`, so
 //! an application can keep its own SeaORM migrations in the same database.
@@ -21,6 +21,7 @@ mod m20260101_000003_token_revocation;
 mod m20260101_000004_refresh_tokens;
 mod m20260101_000005_session_data;
 mod m20260101_000006_rate_limits_and_audit;
+mod m20260101_000007_email_keys_and_provider_verification;
 mod schema;
 
 use sea_orm::sea_query::{Alias, IntoIden as _};
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_refresh_tokens::Migration),
             Box::new(m20260101_000005_session_data::Migration),
             Box::new(m20260101_000006_rate_limits_and_audit::Migration),
+            Box::new(m20260101_000007_email_keys_and_provider_verification::Migration),
         ]
     }
 
@@ -85,6 +87,8 @@ async fn warn_about_settings(db: &DatabaseConnection) -> StorageResult<()> {
 pub(crate) async fn run(db: &DatabaseConnection) -> StorageResult<()> {
     warn_about_settings(db).await?;
     Migrator::up(db, None).await.map_err(map_migration)?;
+    // Keys SQL cannot compute (migration 000007); idempotent.
+    crate::email_keys::backfill(db).await?;
     tracing::debug!(migrations = Migrator::migrations().len(), "database schema is up to date");
     Ok(())
 }

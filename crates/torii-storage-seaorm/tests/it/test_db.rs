@@ -6,10 +6,10 @@ use std::future::Future;
 use chrono::{DateTime, TimeDelta, Utc};
 use torii_core::session_store::{self, SessionData, SessionStore};
 use torii_core::storage::{
-    AuditEvent, AuditLogStorage, CeremonyKind, MagicLinkStorage, OAuthAccount, OAuthState, OAuthStorage, OneTimeToken,
-    PasskeyChallenge, PasskeyCredential, PasskeyStorage, PasswordStorage, RateLimitDecision, RateLimitStorage,
-    RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse, SessionStorage, TokenPurpose, TokenRevocationStorage,
-    UserStorage,
+    AuditEvent, AuditLogStorage, CeremonyKind, DroppedCredentials, MagicLinkStorage, OAuthAccount, OAuthState,
+    OAuthStorage, OneTimeToken, PasskeyChallenge, PasskeyCredential, PasskeyStorage, PasswordStorage,
+    RateLimitDecision, RateLimitStorage, RefreshTokenRecord, RefreshTokenStorage, RefreshTokenUse, SessionStorage,
+    TokenPurpose, TokenRevocationStorage, UserStorage,
 };
 use torii_core::{ChallengeId, NewUser, SessionId, SessionRecord, StorageResult, TokenHash, User, UserId};
 use torii_storage_seaorm::SeaORMRepositoryProvider;
@@ -56,6 +56,7 @@ delegate!(UserStorage {
     fn get_user_by_email(&self, email: &str) -> StorageResult<Option<User>>;
     fn update_user(&self, user: &User) -> StorageResult<User>;
     fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<bool>;
+    fn prove_email(&self, id: &UserId, at: DateTime<Utc>) -> StorageResult<Option<DroppedCredentials>>;
     fn delete_user(&self, id: &UserId) -> StorageResult<bool>;
 });
 
