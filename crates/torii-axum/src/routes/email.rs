@@ -224,7 +224,7 @@ async fn change_password<R: RepositoryProvider + MagicLinkStorage>(
     let Some(session) = change.new_session else {
         return Ok(Json(ChangedResponse { revoked: change.revoked, session: None, token: None }));
     };
-    let bearer = matches!(find_token(&headers, &state.context.cookie_names), Some((_, TokenSource::Bearer)));
+    let bearer = matches!(find_token(&headers, &state.cookies), Some((_, TokenSource::Bearer)));
     let token = if bearer {
         Some(session.token.as_str().to_owned())
     } else {

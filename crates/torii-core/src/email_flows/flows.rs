@@ -244,7 +244,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
             if self.allow(MessageKind::AccountExists, &user.email, self.torii.now()).await? {
                 self.send(MessageKind::AccountExists, &user.email, None, chrono::Duration::zero());
             } else {
-                self.over_limit(MessageKind::AccountExists)?;
+                self.over_limit(MessageKind::AccountExists, Some(&user.id)).await?;
             }
             Ok::<_, ToriiError>(())
         }
