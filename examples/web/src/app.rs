@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use torii::email_flows::EmailFlows;
 use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage};
 use torii::{RepositoryProvider, Torii};
-use torii_axum::{AuthUser, CookieConfig, no_store};
+use torii_axum::{AuthUser, CookieConfig, FreshAuthUser, no_store};
 
 use crate::page;
 
@@ -33,6 +33,7 @@ pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage +
         .nest("/auth", auth_routes)
         // A page rendered for one user: no cache may keep it.
         .route("/protected", get(protected_handler).layer(no_store()))
+        .route("/sensitive", get(sensitive_handler).layer(no_store()))
         .route("/public", get(public_handler))
         .layer(middleware::from_fn(log_request))
         .with_state(torii)
@@ -42,6 +43,12 @@ pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage +
 /// benchmark (`cargo xtask bench-http`) compares `/protected` against.
 async fn public_handler() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "user_id": null, "email": null }))
+}
+
+/// Only a user who logged in (or confirmed it was them) within the last ten minutes gets here; an older
+/// session gets 403 `reauthentication_required`, and the page asks for the password or a passkey.
+async fn sensitive_handler(user: FreshAuthUser) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "user_id": user.id, "email": user.email, "authenticated_at": user.session().created_at }))
 }
 
 /// Only a logged-in user gets here; anyone else gets the extractor's 401 JSON error.

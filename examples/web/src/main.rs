@@ -64,8 +64,14 @@
 //!
 //! Routes: `GET /` (the page, with `/app.js`, `/passkey.js`, `/email.js` and `/style.css`), `/auth/...`
 //! (register, login, logout, user, session, sessions, health, passkey/..., passkeys, magic-link/...,
-//! verify-email/..., password/...), `GET /protected` (JSON `{user_id, email}`, or 401), and `GET /public`
-//! (the same answer without authentication, the HTTP benchmark's baseline).
+//! verify-email/..., password/..., reauthenticate/...), `GET /protected` (JSON `{user_id, email}`, or
+//! 401), `GET /sensitive` (the same behind `FreshAuthUser`: 403 `reauthentication_required` once the
+//! login is more than ten minutes old), and `GET /public` (the same answer without authentication, the
+//! HTTP benchmark's baseline).
+//!
+//! Adding or removing a passkey, linking or unlinking a provider and changing the password need a
+//! recent login: when the server asks for one, the page shows a "Confirm it's you" dialog (password or
+//! passkey) and then carries on.
 
 mod app;
 mod config;

@@ -8,8 +8,8 @@
 
 const $ = (id) => document.getElementById(id);
 
-/** Calls an auth route; resolves to {ok, status, data} (data is the JSON body, or null). */
-async function api(method, path, body) {
+/** Calls a route of this site; resolves to {ok, status, data} (data is the JSON body, or null). */
+async function call(method, url, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (method !== 'GET') {
     // The server refuses state-changing requests that are not JSON (415): a cross-site HTML form
@@ -17,9 +17,85 @@ async function api(method, path, body) {
     init.headers['Content-Type'] = 'application/json';
     if (body !== undefined) init.body = JSON.stringify(body);
   }
-  const response = await fetch(`/auth${path}`, init);
+  const response = await fetch(url, init);
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   return { ok: response.ok, status: response.status, data };
+}
+
+const needsReauthentication = (result) => result.status === 403 && result.data?.code === 'reauthentication_required';
+
+/**
+ * Calls an auth route. Adding or removing a way into the account needs a recent login: when the
+ * server answers 403 reauthentication_required, the person confirms who they are (password or
+ * passkey) and the request is sent once more.
+ */
+async function api(method, path, body) {
+  const result = await call(method, `/auth${path}`, body);
+  if (needsReauthentication(result) && (await reauthenticate())) return call(method, `/auth${path}`, body);
+  return result;
+}
+
+/**
+ * Makes sure the login is recent before a step that leaves the page (linking a provider): asks the
+ * app's own /sensitive route, which sits behind the FreshAuthUser extractor. Resolves to false when
+ * the person cancelled.
+ */
+async function ensureRecentLogin() {
+  const result = await call('GET', '/sensitive');
+  return !needsReauthentication(result) || reauthenticate();
+}
+
+/**
+ * Shows the "confirm it's you" dialog; resolves to true once the session was re-authenticated (by
+ * password, or by passkey when passkey.js is loaded), false when the person cancelled.
+ */
+function reauthenticate() {
+  const dialog = $('reauth');
+  const form = $('reauth-form');
+  const password = $('reauth-password');
+  const error = $('reauth-error');
+  return new Promise((resolve) => {
+    const finish = (done) => {
+      form.removeEventListener('submit', onSubmit);
+      $('reauth-passkey').removeEventListener('click', onPasskey);
+      $('reauth-cancel').removeEventListener('click', onCancel);
+      password.value = '';
+      dialog.close();
+      resolve(done);
+    };
+    const settle = (result) => {
+      if (result.ok) finish(true);
+      else error.textContent = errorText(result);
+    };
+    const onSubmit = async (event) => {
+      event.preventDefault();
+      settle(await call('POST', '/auth/reauthenticate', { password: password.value }));
+    };
+    const onPasskey = async () => {
+      try {
+        settle(await passkeyReauthentication());
+      } catch (err) {
+        error.textContent = typeof ceremonyError === 'function' ? ceremonyError(err) : String(err);
+      }
+    };
+    const onCancel = () => finish(false);
+    error.textContent = '';
+    form.addEventListener('submit', onSubmit);
+    $('reauth-passkey').addEventListener('click', onPasskey);
+    $('reauth-cancel').addEventListener('click', onCancel);
+    dialog.showModal();
+    // The page's buttons are disabled while an action runs; this dialog's must stay usable.
+    for (const button of dialog.querySelectorAll('button')) button.disabled = false;
+    password.focus();
+  });
+}
+
+/** Re-authentication with a passkey: start, the browser's prompt, finish. */
+async function passkeyReauthentication() {
+  const start = await call('POST', '/auth/reauthenticate/passkey/start');
+  if (!start.ok) return start;
+  const response = await getPasskey(start.data.options);
+  return call('POST', '/auth/reauthenticate/passkey/finish', { challenge_id: start.data.challenge_id, response });
 }
 
 function showMessage(text, kind = 'error') {

@@ -35,6 +35,15 @@ function startLink(provider, text, link) {
   anchor.className = 'button secondary';
   anchor.textContent = text;
   anchor.dataset.testid = `oauth-${link ? 'link' : 'login'}-${provider}`;
+  if (link) {
+    // Linking adds a way into the account, so the server wants a recent login: confirm first, then go.
+    anchor.addEventListener('click', (event) => {
+      event.preventDefault();
+      run(async () => {
+        if (await ensureRecentLogin()) window.location.assign(anchor.href);
+      });
+    });
+  }
   return anchor;
 }
 

@@ -79,6 +79,16 @@ fn register_use_and_log_out_over_http() {
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["email"], "ada@example.com");
     assert_eq!(me.header("cache-control"), Some("no-store"), "a page for one user is never cached");
+    // Just registered, so the login is recent enough for the route behind FreshAuthUser; password
+    // re-authentication answers with a new token in the cookie.
+    assert_eq!(server.request("GET", "/sensitive", &with_cookie, None).status, 200);
+    assert_eq!(server.get("/sensitive").status, 401);
+    let password = json!({ "password": "analytical engine 1843" }).to_string();
+    let reauth = server.request("POST", "/auth/reauthenticate", &[with_cookie[0], JSON], Some(&password));
+    assert_eq!(reauth.status, 200, "{}", reauth.body);
+    let set_cookie = reauth.header("set-cookie").expect("the new session cookie");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = [("Cookie", cookie.as_str())];
     // Served with connect info, so the session records the client's address.
     let sessions = server.request("GET", "/auth/sessions", &with_cookie, None).json();
     assert_eq!(sessions["sessions"][0]["ip_address"], "127.0.0.1");
