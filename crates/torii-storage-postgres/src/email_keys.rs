@@ -46,6 +46,9 @@ async fn rewrite(pool: &PgPool, id: &str, key: &str, old_key: &str) -> StorageRe
         match updated {
             Ok(_) => {}
             Err(StorageError::Conflict(_)) => {
+                // Ended first: the pool may have no other connection, and PostgreSQL refuses further
+                // statements in a transaction after a failed one.
+                tx.rollback().await.map_err(on("user"))?;
                 let holder: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
                     .bind(key)
                     .fetch_optional(pool)

@@ -46,6 +46,9 @@ async fn rewrite(pool: &SqlitePool, id: &str, key: &str, old_key: &str) -> Stora
         match updated {
             Ok(_) => {}
             Err(StorageError::Conflict(_)) => {
+                // Ended first: the pool may have no other connection, and PostgreSQL refuses further
+                // statements in a transaction after a failed one.
+                tx.rollback().await.map_err(on("user"))?;
                 let holder: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = ?")
                     .bind(key)
                     .fetch_optional(pool)
@@ -68,4 +71,59 @@ async fn rewrite(pool: &SqlitePool, id: &str, key: &str, old_key: &str) -> Stora
         .await
         .map_err(on("user"))?;
     tx.commit().await.map_err(on("user"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use torii_core::storage::UserStorage as _;
+
+    use crate::tests::memory;
+
+    /// Users as a release before migration 000007 left them: keys only lower-cased, and listed for the
+    /// backfill (as the migration lists every existing user).
+    async fn old_user(db: &crate::SqliteRepositoryProvider, id: &str, email: &str) {
+        sqlx::query("INSERT INTO users (id, email, email_normalized, created_at, updated_at) VALUES (?, ?, ?, 0, 0)")
+            .bind(id)
+            .bind(email)
+            .bind(email.to_lowercase())
+            .execute(db.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO email_key_backfill (user_id) VALUES (?)").bind(id).execute(db.pool()).await.unwrap();
+    }
+
+    async fn listed(db: &crate::SqliteRepositoryProvider) -> Vec<String> {
+        sqlx::query_scalar("SELECT user_id FROM email_key_backfill ORDER BY user_id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn migrate_rewrites_old_keys_and_keeps_colliding_accounts_listed() {
+        let db = memory().await;
+        old_user(&db, "a-plain", "fw@example.com").await;
+        old_user(&db, "b-wide", "ｆｗ@example.com").await;
+        old_user(&db, "c-kelvin", "\u{212A}ate@example.com").await;
+        old_user(&db, "d-wide-alone", "ＢＯＢ@example.com").await;
+
+        db.migrate().await.unwrap();
+        // Rewritten: found by any spelling, the address kept as typed.
+        let bob = db.get_user_by_email("bob@example.com").await.unwrap().unwrap();
+        assert_eq!((bob.id.as_str(), bob.email.as_str()), ("d-wide-alone", "ＢＯＢ@example.com"));
+        let kate = db.get_user_by_email("KATE@example.com").await.unwrap().unwrap();
+        assert_eq!(kate.id.as_str(), "c-kelvin");
+        // Two accounts whose addresses are now one: the one holding the key keeps it; the other keeps
+        // its old key and its data, and stays listed for an operator.
+        assert_eq!(db.get_user_by_email("ｆｗ@example.com").await.unwrap().unwrap().id.as_str(), "a-plain");
+        assert!(db.get_user(&torii_core::UserId::new("b-wide")).await.unwrap().is_some());
+        assert_eq!(listed(&db).await, ["b-wide"]);
+
+        // Idempotent: nothing changes on the next run.
+        db.migrate().await.unwrap();
+        assert_eq!(listed(&db).await, ["b-wide"]);
+        assert_eq!(db.get_user_by_email("bob@example.com").await.unwrap().unwrap().id.as_str(), "d-wide-alone");
+    }
 }

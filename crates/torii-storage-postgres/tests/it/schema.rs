@@ -44,7 +44,8 @@ async fn concurrent_migrations_from_several_instances_all_succeed() {
             (20_260_101_000_003, true),
             (20_260_101_000_004, true),
             (20_260_101_000_005, true),
-            (20_260_101_000_006, true)
+            (20_260_101_000_006, true),
+            (20_260_101_000_007, true)
         ]
     );
     db.migrate().await.unwrap();
@@ -72,7 +73,8 @@ async fn failed_migration_is_reported_and_releases_its_lock() {
 }
 
 /// The documented column types: times are `timestamptz`, counters (the passkey signature counter,
-/// rate-limit hits) `bigint`, flags `boolean`, everything else `text`.
+/// rate-limit hits) `bigint`, flags (passkey backup flags, a provider link's `email_verified`)
+/// `boolean`, everything else `text`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn columns_have_postgres_types() {
     let Some(database) = TestDatabase::create().await else { return };
@@ -84,13 +86,13 @@ async fn columns_have_postgres_types() {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(columns.len(), 84, "{columns:?}");
+    assert_eq!(columns.len(), 86, "{columns:?}");
     for (table, column, data_type) in columns {
         let expected = if column.ends_with("_at") || column == "not_before" || column == "window_start" {
             "timestamp with time zone"
         } else if column == "sign_count" || column == "hits" {
             "bigint"
-        } else if column.starts_with("backup_") {
+        } else if column.starts_with("backup_") || column == "email_verified" {
             "boolean"
         } else {
             "text"
@@ -115,7 +117,7 @@ async fn foreign_keys_cascade_and_are_indexed() {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    assert_eq!(keys.len(), 8, "{keys:?}");
+    assert_eq!(keys.len(), 9, "{keys:?}");
     for (table, column, target, cascades) in keys {
         assert_eq!(target, "users", "{table}.{column}");
         assert!(cascades, "{table}.{column} must be ON DELETE CASCADE");
@@ -173,4 +175,37 @@ async fn an_applications_own_sqlx_migrations_do_not_interfere() {
 
     db.pool().execute("INSERT INTO app_notes (body) VALUES ('hello')").await.unwrap();
     db.create_user(&new_user(&unique_email("shared"))).await.unwrap();
+}
+
+/// Users a release before migration 000007 left behind (keys only lower-cased, listed for the
+/// backfill) get NFKC keys from `migrate`; two accounts whose addresses are now one both stay, the
+/// second with its old key and still listed; a second `migrate` changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_rewrites_old_email_keys_and_keeps_colliding_accounts() {
+    let Some(database) = TestDatabase::create().await else { return };
+    let db = database.provider().await;
+    db.migrate().await.unwrap();
+    for (id, email) in
+        [("a-plain", "fw@example.com"), ("b-wide", "ｆｗ@example.com"), ("c-kelvin", "\u{212A}ate@example.com")]
+    {
+        sqlx::query(
+            "INSERT INTO users (id, email, email_normalized, created_at, updated_at) VALUES ($1, $2, $3, now(), now())",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(email.to_lowercase())
+        .execute(db.pool())
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO email_key_backfill (user_id) VALUES ($1)").bind(id).execute(db.pool()).await.unwrap();
+    }
+    for _ in 0..2 {
+        db.migrate().await.unwrap();
+        let kate = db.get_user_by_email("kate@example.com").await.unwrap().unwrap();
+        assert_eq!(kate.id.as_str(), "c-kelvin");
+        assert_eq!(db.get_user_by_email("ｆｗ@example.com").await.unwrap().unwrap().id.as_str(), "a-plain");
+        let listed: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM email_key_backfill").fetch_all(db.pool()).await.unwrap();
+        assert_eq!(listed, ["b-wide"]);
+    }
 }

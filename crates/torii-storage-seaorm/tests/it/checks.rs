@@ -110,6 +110,37 @@ pub(crate) async fn migrate_is_idempotent(db: TestDb) {
     assert_eq!(db.get_user(&user.id).await.unwrap(), Some(user));
 }
 
+/// Users a release before migration 000007 left behind (keys only lower-cased, listed for the
+/// backfill) get NFKC keys from `migrate`; two accounts whose addresses are now one both stay, the second
+/// with its old key and still listed; a second `migrate` changes nothing.
+pub(crate) async fn migrate_rewrites_old_email_keys(db: TestDb) {
+    use torii_storage_seaorm::sea_orm::ConnectionTrait as _;
+
+    let db = &db.provider;
+    let suffix = random_suffix();
+    let plain = db.create_user(&new_user(&format!("fw{suffix}@example.com"))).await.unwrap();
+    let wide = db.create_user(&new_user(&format!("placeholder{suffix}@example.com"))).await.unwrap();
+    let kelvin = db.create_user(&new_user(&format!("placeholder-k{suffix}@example.com"))).await.unwrap();
+    for (user, email) in
+        [(&wide, format!("ｆｗ{suffix}@example.com")), (&kelvin, format!("\u{212A}ate{suffix}@example.com"))]
+    {
+        let old_key = email.to_lowercase();
+        let id = user.id.as_str();
+        let sql = format!("UPDATE users SET email = '{email}', email_normalized = '{old_key}' WHERE id = '{id}'");
+        db.connection().execute_unprepared(&sql).await.unwrap();
+        let sql = format!("INSERT INTO email_key_backfill (user_id) VALUES ('{id}')");
+        db.connection().execute_unprepared(&sql).await.unwrap();
+    }
+    for _ in 0..2 {
+        db.migrate().await.unwrap();
+        let kate = db.get_user_by_email(&format!("kate{suffix}@example.com")).await.unwrap().unwrap();
+        assert_eq!(kate.id, kelvin.id);
+        let fw = db.get_user_by_email(&format!("ｆｗ{suffix}@example.com")).await.unwrap().unwrap();
+        assert_eq!(fw.id, plain.id, "the account that held the key keeps it");
+        assert!(db.get_user(&wide.id).await.unwrap().is_some(), "the colliding account is kept");
+    }
+}
+
 /// Rows in every table, counted through the public entities.
 async fn rows_left(db: &TestDb) -> u64 {
     let conn = db.provider.connection();
@@ -272,6 +303,12 @@ macro_rules! backend_checks {
             async fn migrate_is_idempotent() {
                 let Some(db) = $factory().await else { return };
                 crate::checks::migrate_is_idempotent(db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn migrate_rewrites_old_email_keys() {
+                let Some(db) = $factory().await else { return };
+                crate::checks::migrate_rewrites_old_email_keys(db).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
