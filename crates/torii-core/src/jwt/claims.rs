@@ -86,9 +86,9 @@ impl KindName for jsonwebtoken::errors::Error {
 ///
 /// The algorithm is pinned to the key: the header's `alg` must equal the algorithm the selected key is
 /// configured for, so `none`, HS256-with-an-RSA-public-key and similar confusions fail. Headers that
-/// name their own key (`jku`, `jwk`, `x5u`, `x5c`) or critical extensions (`crit`) are refused outright. `exp` is required, `nbf` is
-/// honoured, and `iss`/`aud` must match when configured. Times are judged against `now` (Unix seconds,
-/// from Torii's clock) with the configured leeway.
+/// name their own key (`jku`, `jwk`, `x5u`, `x5c`) or list critical extensions (`crit`) are refused
+/// outright. `exp` is required, `nbf` is honoured, and `iss`/`aud` must match when configured. Times
+/// are judged against `now` (Unix seconds, from Torii's clock) with the configured leeway.
 pub(crate) fn verify(token: &str, config: &JwtConfig, now: i64) -> Result<JwtClaims, ToriiError> {
     let header = decode_header(token).map_err(|_| refused("malformed token"))?;
     if header.jku.is_some() || header.jwk.is_some() || header.x5u.is_some() || header.x5c.is_some() {
