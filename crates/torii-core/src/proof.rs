@@ -86,6 +86,18 @@ impl<S: UserStorage> Torii<S> {
                 sessions = dropped.sessions,
                 "address proven for the first time: credentials added before were removed"
             );
+            // Identifiers only: passkey credential ids and provider subjects are not secrets.
+            let detail = serde_json::json!({
+                "password": dropped.password,
+                "passkeys": dropped.passkeys,
+                "provider_links": dropped
+                    .provider_links
+                    .iter()
+                    .map(|(provider, subject)| serde_json::json!({ "provider": provider, "subject": subject }))
+                    .collect::<Vec<_>>(),
+                "sessions": dropped.sessions,
+            });
+            self.audit(crate::storage::AuditEventKind::CREDENTIALS_DROPPED, Some(&user.id), None, detail).await;
         }
         Ok(ProvenAddress { user, dropped })
     }

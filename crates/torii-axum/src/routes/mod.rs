@@ -8,8 +8,8 @@ mod oauth_browser;
 #[cfg(feature = "passkey")]
 mod passkey;
 mod password;
-mod security_events;
 mod reauth;
+mod security_events;
 mod sessions;
 
 use std::future::Future;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use torii_axum::{CookieConfig, OAuthRouteConfig};
 use torii_core::email_flows::{EmailConfig, EmailFlows, MessageKind, OutboxMailer};
 use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
+use torii_core::storage::AuditLogStorage as _;
 use torii_core::{OAuthError, OAuthProvider, Torii};
 
 #[cfg(feature = "passkey")]
@@ -198,6 +199,14 @@ async fn the_owner_following_the_verification_link_removes_a_password_someone_el
     assert!(verified.body["user"]["email_verified_at"].is_string());
     assert_eq!(verified.body["dropped"]["password"], true, "{}", verified.raw);
     assert_eq!(verified.body["dropped"]["sessions"], 1, "{}", verified.raw);
+    // The audit log records what was removed, by identifiers only.
+    let user_id = torii_core::UserId::new(verified.body["user"]["id"].as_str().unwrap());
+    let events = app.flows.torii().storage().list_audit_events_for_user(&user_id, 50).await.unwrap();
+    let dropped = events.iter().find(|e| e.kind == torii_core::storage::AuditEventKind::CREDENTIALS_DROPPED);
+    let dropped = dropped.expect("a credentials.dropped event");
+    assert_eq!(dropped.detail["password"], true);
+    assert_eq!(dropped.detail["sessions"], 1);
+    assert!(!dropped.detail.to_string().contains(PASSWORD));
 
     let login = send(&app.router, post_json("/auth/login", &json!({ "email": VICTIM, "password": PASSWORD }))).await;
     assert_error(&login, StatusCode::UNAUTHORIZED, "invalid_credentials");

@@ -292,8 +292,13 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
         let proven = self.prove_address(user, signed_in).await?;
         tracing::info!(user_id = %proven.user.id, "email address verified");
-        self.audit(AuditEventKind::EMAIL_VERIFIED, Some(&proven.user.id), None, serde_json::json!({ "method": "link" }))
-            .await;
+        self.audit(
+            AuditEventKind::EMAIL_VERIFIED,
+            Some(&proven.user.id),
+            None,
+            serde_json::json!({ "method": "link" }),
+        )
+        .await;
         Ok(proven)
     }
 
