@@ -31,18 +31,22 @@ mod config;
 mod context;
 mod cookies;
 mod csrf;
+mod device;
 mod error;
 mod extract;
 mod json;
 mod oauth_error;
+mod proxy;
 mod routes;
 
 pub use client::ClientInfo;
 pub use config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
 pub use context::{AuthContext, SessionAuthority};
+pub use device::{DEVELOPMENT_DEVICE_COOKIE_NAME, SECURE_DEVICE_COOKIE_NAME};
 pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser};
 pub use json::ApiJson;
+pub use proxy::{InvalidCidr, TrustedProxies};
 pub use routes::{
     AuthRoutes, DEFAULT_BODY_LIMIT, LinkedAccount, LinkedAccountsResponse, LoginResponse, OAuthProvidersResponse,
     OAuthRouteConfig, RevokedResponse, SessionInfo, SessionResponse, SessionsResponse, UserResponse, routes,

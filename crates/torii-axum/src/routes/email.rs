@@ -13,11 +13,13 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use torii_core::email_flows::{EmailFlows, OtherSessions};
 use torii_core::storage::MagicLinkStorage;
+use torii_core::throttle::ClientAction;
 use torii_core::{RepositoryProvider, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
 use super::dto::{LoginResponse, SessionInfo, UserResponse};
+use super::throttle::limit_client;
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -90,11 +92,13 @@ pub(crate) struct ChangedResponse {
     revoked: u64,
 }
 
-/// `POST /magic-link`: 202 whether or not the address has an account.
+/// `POST /magic-link`: 202 whether or not the address has an account (429 past the client's limit).
 async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
+    client: ClientInfo,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    limit_client(flows.torii(), ClientAction::MagicLink, &client).await?;
     flows.send_magic_link(&body.email).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
@@ -133,11 +137,14 @@ async fn resend_verification<R: RepositoryProvider + MagicLinkStorage>(
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
 
-/// `POST /password/forgot`: 202 whether or not the address has an account.
+/// `POST /password/forgot`: 202 whether or not the address has an account (429 past the client's
+/// limit).
 async fn forgot_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
+    client: ClientInfo,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    limit_client(flows.torii(), ClientAction::PasswordReset, &client).await?;
     flows.request_password_reset(&body.email).await?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }

@@ -9,6 +9,7 @@ mod oauth_browser;
 mod passkey;
 mod password;
 mod sessions;
+mod throttle;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +32,7 @@ use crate::config::CookieConfig;
 use crate::context::AuthContext;
 use crate::csrf::{CsrfConfig, csrf_guard};
 use crate::error::ApiError;
+use crate::proxy::TrustedProxies;
 
 /// Default limit on request bodies of auth routes: credentials are tiny, so anything larger is refused
 /// before it is buffered.
@@ -47,6 +49,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
         oauth: None,
         email: None,
         after_register: None,
+        trusted_proxies: TrustedProxies::none(),
         #[cfg(feature = "passkey")]
         passkeys: None,
     }
@@ -59,7 +62,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// | Method and path | What |
 /// |---|---|
 /// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken`. With [`Torii::require_verified_email`]: 201 `{user}` and no session |
-/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie; 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
+/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie (plus the device cookie); 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
 /// | `POST /logout` | Revokes the current session, clears the cookie → 204 |
 /// | `GET /user` | The current user |
 /// | `GET /session` | The current session |
@@ -67,6 +70,10 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// | `DELETE /sessions/{id}` | Revokes one of the user's sessions → 204, or 404 |
 /// | `POST /sessions/revoke-others` | Revokes every other session → `{revoked}` |
 /// | `GET /health` | 200 when storage answers, 503 otherwise |
+///
+/// Login, registration, reset and magic-link requests and passkey ceremony starts are limited per
+/// client address and overall, and password attempts per account (see `torii_core::throttle`): past a
+/// limit the answer is 429 `too_many_requests` with `Retry-After`.
 pub struct AuthRoutes<R> {
     torii: Arc<Torii<R>>,
     cookie_config: CookieConfig,
@@ -78,6 +85,8 @@ pub struct AuthRoutes<R> {
     email: Option<Router<RouteState<R>>>,
     /// Runs after `POST /register` created an account (the email flows mail the verification link).
     after_register: Option<AfterRegister>,
+    /// The proxies whose forwarding headers give the client address (none by default).
+    trusted_proxies: TrustedProxies,
     /// The passkey route group, when enabled (see `AuthRoutes::with_passkeys`).
     #[cfg(feature = "passkey")]
     passkeys: Option<Router<RouteState<R>>>,
@@ -147,6 +156,14 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
         self
     }
 
+    /// Believes forwarding headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) from these proxies
+    /// when finding the client address the per-client limits count (see [`TrustedProxies`]). Without
+    /// it, the socket's peer address is the client and forwarding headers are ignored.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
     /// Builds the router. Its state is already provided, so it nests into a router of any state.
     pub fn build<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
         let cookies = Arc::new(self.cookie_config);
@@ -182,6 +199,7 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .layer(middleware::from_fn_with_state(csrf, csrf_guard))
             .layer(DefaultBodyLimit::max(self.body_limit))
             .layer(CookieManagerLayer::new())
+            .layer(axum::Extension(self.trusted_proxies))
             .layer(middleware::map_response(no_store))
             .with_state(state)
     }

@@ -13,3 +13,4 @@ mod passkey;
 mod rejections;
 mod sessions;
 mod support;
+mod throttle;

@@ -10,7 +10,7 @@ use crate::email::{normalize_email, validate_email};
 use crate::error::{StorageError, ToriiError};
 use crate::id::{SessionId, UserId};
 use crate::session::Session;
-use crate::storage::{MagicLinkStorage, OneTimeToken, PasswordStorage, TokenPurpose, UserStorage};
+use crate::storage::{MagicLinkStorage, OneTimeToken, PasswordStorage, RateLimitStorage, TokenPurpose, UserStorage};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
 use crate::user::{NewUser, User};
@@ -272,7 +272,7 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
     }
 }
 
-impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
+impl<S: PasswordStorage + MagicLinkStorage + RateLimitStorage> Torii<S> {
     /// Redeems a password reset token and sets the new password (the policy is enforced). Every session
     /// of the user is revoked and every other outstanding reset token voided. The user is not logged in.
     /// Following the link proves the address, so it is marked verified.
