@@ -1,13 +1,15 @@
 //! What a request says about its client: user agent and IP address, recorded on new sessions.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::proxy::TrustedProxies;
 
 /// Longest user agent kept; longer ones are cut (they are informational, and unbounded input does not
 /// belong in the sessions table).
@@ -17,7 +19,10 @@ const MAX_USER_AGENT: usize = 512;
 ///
 /// The IP comes from axum's `ConnectInfo<SocketAddr>` when the app is served with
 /// `into_make_service_with_connect_info`; with plain `axum::serve(listener, app)` it is `None`.
-/// Forwarding headers (`X-Forwarded-For`) are not trusted: any client can send them.
+/// Forwarding headers (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`) are believed only from the
+/// [`TrustedProxies`] found in the request's extensions (the auth router adds its own; add yours with
+/// `.layer(axum::Extension(trusted_proxies))`), by the rules described there; from anyone else they
+/// are ignored, since any client can send them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientInfo {
     /// The `User-Agent` header, cut to 512 characters.
@@ -34,9 +39,13 @@ impl ClientInfo {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect());
-        let ip_address =
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip_address = client_ip(parts).map(|ip| ip.to_string());
         Self { user_agent, ip_address }
+    }
+
+    /// The client's IP address, parsed.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip_address.as_deref().and_then(|ip| ip.parse().ok())
     }
 }
 
@@ -62,4 +71,12 @@ pub async fn audit_client_context(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let client = ClientInfo::from_parts(&parts).into();
     torii_core::audit::with_client_context(client, next.run(Request::from_parts(parts, body))).await
+}
+
+/// The client address of a request: the one rule every route and extractor uses.
+pub(crate) fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    match parts.extensions.get::<TrustedProxies>() {
+        Some(proxies) => proxies.client_ip_of(parts),
+        None => TrustedProxies::none().client_ip_of(parts),
+    }
 }

@@ -18,18 +18,31 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: Cow<'static, str>,
+    /// Seconds to wait, for 429 (sent as `Retry-After` and in the body).
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with this status, machine-readable code and human message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// 429 `too_many_requests`, with `Retry-After: <seconds>` and `retry_after` in the body. One answer
+    /// for every limit and every account, known or not.
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many attempts; try again later")
+        }
     }
 
     /// 401: no valid session.
@@ -96,12 +109,21 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// For 429: how many seconds to wait.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(Body { code: self.code, message: &self.message })).into_response();
+        let body = Body { code: self.code, message: &self.message, retry_after: self.retry_after };
+        let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         response
     }
 }
@@ -120,6 +142,7 @@ impl From<ToriiError> for ApiError {
                 Self::unauthenticated()
             }
             ToriiError::UserNotFound => Self::unauthenticated(),
+            ToriiError::TooManyAttempts { retry_after } => Self::too_many_requests(retry_after.as_secs()),
             // Only ever returned after the password was checked, so it reveals nothing to a guesser.
             ToriiError::EmailNotVerified => Self::new(
                 StatusCode::FORBIDDEN,

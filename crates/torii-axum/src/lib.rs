@@ -35,20 +35,24 @@ mod config;
 mod context;
 mod cookies;
 mod csrf;
+mod device;
 mod error;
 mod extract;
 mod json;
 mod no_store;
 mod oauth_error;
+mod proxy;
 mod routes;
 
 pub use client::{ClientInfo, audit_client_context};
 pub use config::{CookieConfig, DEVELOPMENT_COOKIE_NAME, SECURE_COOKIE_NAME};
 pub use context::{AuthContext, SessionAuthority};
+pub use device::{DEVELOPMENT_DEVICE_COOKIE_NAME, SECURE_DEVICE_COOKIE_NAME};
 pub use error::ApiError;
 pub use extract::{AuthRejection, AuthSession, AuthUser, FreshAuthUser, require_fresh_auth};
 pub use json::ApiJson;
 pub use no_store::{NoStoreLayer, no_store};
+pub use proxy::{InvalidCidr, TrustedProxies};
 pub use routes::{
     AuthRoutes, DEFAULT_BODY_LIMIT, DEFAULT_SECURITY_EVENTS, LinkedAccount, LinkedAccountsResponse, LoginResponse,
     MAX_SECURITY_EVENTS_PER_REQUEST, OAuthProvidersResponse, OAuthRouteConfig, RevokedResponse, SecurityEventInfo,

@@ -95,6 +95,15 @@ pub enum ToriiError {
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 
+    /// Too many attempts: a guessing limit (per account, per device, per client address or overall;
+    /// see [`crate::throttle`]) is exhausted. The same for known and unknown accounts. Try again after
+    /// `retry_after` (whole seconds, at least one).
+    #[error("too many attempts; retry after {} s", retry_after.as_secs())]
+    TooManyAttempts {
+        /// How long to wait before the next attempt can be accepted.
+        retry_after: std::time::Duration,
+    },
+
     /// A passkey registration or a change to a user's passkeys was refused. (A failed passkey *login* is
     /// [`ToriiError::InvalidCredentials`], like a wrong password.)
     #[error(transparent)]

@@ -39,6 +39,7 @@ pub mod session_store;
 pub mod settings;
 pub mod split;
 pub mod storage;
+pub mod throttle;
 pub mod token;
 mod torii;
 pub mod user;

@@ -164,10 +164,10 @@ impl<U: Send + Sync + 'static, S: TokenRevocationStorage> TokenRevocationStorage
     }
 }
 
-/// Rate-limit counters live with the users: the user storage is a [`RepositoryProvider`], which always
-/// counts, and every instance shares it. (A session store that counts too, such as Redis, can be used
-/// for other limits directly.)
-impl<U: RateLimitStorage, S: Send + Sync + 'static> RateLimitStorage for SplitStorage<U, S> {
+/// Rate-limit counters live with the sessions: they are short-lived, written on every guarded request,
+/// and shared by every instance, which is what a session store such as Redis is for; the user database
+/// then only sees logins that got through. (Every session store Torii ships counts.)
+impl<U: Send + Sync + 'static, S: RateLimitStorage> RateLimitStorage for SplitStorage<U, S> {
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -175,15 +175,15 @@ impl<U: RateLimitStorage, S: Send + Sync + 'static> RateLimitStorage for SplitSt
         window: TimeDelta,
         max: u32,
     ) -> StorageResult<RateLimitDecision> {
-        self.users.hit_rate_limit(key, now, window, max).await
+        self.sessions.hit_rate_limit(key, now, window, max).await
     }
 
     async fn reset_rate_limit(&self, key: &str) -> StorageResult<()> {
-        self.users.reset_rate_limit(key).await
+        self.sessions.reset_rate_limit(key).await
     }
 
     async fn cleanup_expired_rate_limits(&self, now: DateTime<Utc>, batch_size: u32) -> StorageResult<u64> {
-        self.users.cleanup_expired_rate_limits(now, batch_size).await
+        self.sessions.cleanup_expired_rate_limits(now, batch_size).await
     }
 }
 
@@ -202,7 +202,7 @@ impl<U: AuditLogStorage, S: Send + Sync + 'static> AuditLogStorage for SplitStor
     }
 }
 
-impl<U: RepositoryProvider, S: SessionStorage> RepositoryProvider for SplitStorage<U, S> {
+impl<U: RepositoryProvider, S: SessionStorage + RateLimitStorage> RepositoryProvider for SplitStorage<U, S> {
     /// Migrates the user storage. A session storage that needs a schema has its own set-up.
     async fn migrate(&self) -> StorageResult<()> {
         self.users.migrate().await

@@ -17,8 +17,10 @@ use crate::session::SessionProviderType;
 use crate::session::{Session, SessionConfig, SessionRecord, SessionToken};
 use crate::split::{NoStorage, SplitStorage};
 use crate::storage::{
-    AuditEventKind, AuditLogStorage, PasswordStorage, SessionStorage, TokenRevocationStorage, UserStorage,
+    AuditEventKind, AuditLogStorage, PasswordStorage, RateLimitStorage, SessionStorage, TokenRevocationStorage,
+    UserStorage,
 };
+use crate::throttle::{DeviceKey, DeviceToken, PasswordLogin, Subject, ThrottlePolicy};
 use crate::user::{NewUser, User};
 
 /// Timestamps are kept to the microsecond, the finest precision every supported database stores, so a
@@ -57,6 +59,10 @@ pub struct Torii<S> {
     password_policy: PasswordPolicy,
     require_verified_email: bool,
     clock: Arc<dyn Clock>,
+    /// The guessing limits (see [`crate::throttle`]).
+    pub(crate) throttle: Arc<ThrottlePolicy>,
+    /// The key device cookies are signed with.
+    pub(crate) device_key: DeviceKey,
     /// Identity providers and the linking policy (see [`crate::oauth`]).
     pub(crate) oauth: crate::oauth::OAuthSettings,
     /// The WebAuthn relying party, once configured with `with_passkeys` (see [`crate::passkey`]).
@@ -81,6 +87,8 @@ impl<S> Clone for Torii<S> {
             password_policy: self.password_policy.clone(),
             require_verified_email: self.require_verified_email,
             clock: Arc::clone(&self.clock),
+            throttle: Arc::clone(&self.throttle),
+            device_key: self.device_key.clone(),
             oauth: self.oauth.clone(),
             #[cfg(feature = "passkey")]
             passkeys: self.passkeys.clone(),
@@ -122,6 +130,8 @@ impl<S: UserStorage + SessionStorage + AuditLogStorage> Torii<S> {
             password_policy: PasswordPolicy::default(),
             require_verified_email: false,
             clock,
+            throttle: Arc::new(ThrottlePolicy::default()),
+            device_key: DeviceKey::random(),
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
@@ -168,6 +178,8 @@ impl Torii<NoStorage> {
             password_policy: PasswordPolicy::default(),
             require_verified_email: false,
             clock: Arc::new(SystemClock),
+            throttle: Arc::new(ThrottlePolicy::default()),
+            device_key: DeviceKey::random(),
             oauth: crate::oauth::OAuthSettings::default(),
             #[cfg(feature = "passkey")]
             passkeys: None,
@@ -481,109 +493,6 @@ impl<S: PasswordStorage> Torii<S> {
         Ok(user)
     }
 
-    /// Checks an email and password and, when they match, issues a new session.
-    ///
-    /// An unknown email and a wrong password fail identically ([`ToriiError::InvalidCredentials`]) after
-    /// the same amount of hashing work. When the stored hash uses weaker Argon2id parameters than
-    /// configured, it is replaced after the successful check.
-    ///
-    /// # Errors
-    /// [`ToriiError::InvalidCredentials`]; [`ToriiError::EmailNotVerified`] for the right password of an
-    /// unverified account when [`Torii::require_verified_email`] is on; a storage failure.
-    pub async fn login_user_with_password(
-        &self,
-        email: &str,
-        password: &str,
-        user_agent: Option<String>,
-        ip_address: Option<String>,
-    ) -> Result<(User, Session), ToriiError> {
-        let client = explicit_client(&user_agent, &ip_address);
-        let user = self.check_password(email, password, client.as_ref()).await?;
-        if self.require_verified_email && !user.is_email_verified() {
-            tracing::info!(user_id = %user.id, "password login refused: the email address is not verified");
-            let detail = serde_json::json!({ "method": "password", "reason": "email_not_verified" });
-            self.audit(AuditEventKind::LOGIN_FAILED, Some(&user.id), client.as_ref(), detail).await;
-            return Err(ToriiError::EmailNotVerified);
-        }
-        let session = self.session_service.create_session(&user.id, user_agent, ip_address).await?;
-        tracing::info!(user_id = %user.id, session_id = %session.id, "password login succeeded");
-        self.audit_login(&user.id, AuthMethod::Password, &session, client.as_ref()).await;
-        Ok((user, session))
-    }
-
-    /// Checks an email and password without issuing a session (for re-authentication before a sensitive
-    /// action).
-    ///
-    /// # Errors
-    /// As [`Torii::login_user_with_password`].
-    pub async fn verify_password_login(&self, email: &str, password: &str) -> Result<User, ToriiError> {
-        self.check_password(email, password, None).await
-    }
-
-    /// [`Torii::verify_password_login`], recording a failure as a `login.failed` event from `client`.
-    async fn check_password(
-        &self,
-        email: &str,
-        password: &str,
-        client: Option<&ClientContext>,
-    ) -> Result<User, ToriiError> {
-        // Refuse absurd inputs before any work; this depends only on the input, so it reveals nothing
-        // about which accounts exist.
-        if password.len() > self.password_policy.max_len().saturating_mul(4) {
-            self.audit_password_failure(None, "malformed", client).await;
-            return Err(ToriiError::InvalidCredentials);
-        }
-        let Ok(email) = validate_email(email) else {
-            self.audit_password_failure(None, "malformed", client).await;
-            return Err(ToriiError::InvalidCredentials);
-        };
-        let user = self.storage.get_user_by_email(&email).await?;
-        let stored = match &user {
-            Some(user) => self.storage.get_password_hash(&user.id).await?,
-            None => None,
-        };
-        let verification = self.password_hasher.verify(normalize_password(password), stored).await?;
-        let known = user.as_ref().map(|u| u.id.clone());
-        let (Some(user), true) = (user, verification.valid) else {
-            tracing::info!("password login failed");
-            crate::metrics::password_login(false);
-            let reason = if known.is_some() { "wrong_password" } else { "unknown_account" };
-            self.audit_password_failure(known.as_ref(), reason, client).await;
-            return Err(ToriiError::InvalidCredentials);
-        };
-        crate::metrics::password_login(true);
-        if verification.needs_rehash {
-            self.upgrade_hash(&user.id, password).await;
-        }
-        Ok(user)
-    }
-
-    /// Step-up authentication: checks the session user's password again and rotates the session so it
-    /// counts as freshly authenticated (see [`Torii::is_session_fresh`]). The old token stops working.
-    ///
-    /// # Errors
-    /// [`ToriiError::InvalidCredentials`] for a wrong password; [`ToriiError::SessionNotFound`] for an
-    /// invalid session; a storage failure.
-    pub async fn reauthenticate_with_password(
-        &self,
-        token: &SessionToken,
-        password: &str,
-    ) -> Result<Session, ToriiError> {
-        let session = self.session_service.get_session(token).await?;
-        let user = self.storage.get_user(&session.user_id).await?.ok_or(ToriiError::SessionNotFound)?;
-        self.verify_password_login(&user.email, password).await?;
-        let session = self.session_service.rotate_session(token, true).await?;
-        let detail =
-            serde_json::json!({ "method": "password", "reauthentication": true, "session_id": session.id.as_str() });
-        self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(&user.id), None, detail).await;
-        Ok(session)
-    }
-
-    async fn audit_password_failure(&self, user_id: Option<&UserId>, reason: &str, client: Option<&ClientContext>) {
-        let detail = serde_json::json!({ "method": "password", "reason": reason });
-        self.audit(AuditEventKind::LOGIN_FAILED, user_id, client, detail).await;
-    }
-
     async fn upgrade_hash(&self, user_id: &UserId, password: &str) {
         let result = async {
             let hash = self.password_hasher.hash(normalize_password(password)).await?;
@@ -615,6 +524,142 @@ impl<S: PasswordStorage> Torii<S> {
         let hash = self.hash_new_password(password, &user.email).await?;
         self.storage.set_password_hash(user_id, &hash).await?;
         Ok(())
+    }
+}
+
+impl<S: PasswordStorage + RateLimitStorage> Torii<S> {
+    /// Checks an email and password and, when they match, issues a new session.
+    ///
+    /// An unknown email and a wrong password fail identically ([`ToriiError::InvalidCredentials`]) after
+    /// the same amount of hashing work. When the stored hash uses weaker Argon2id parameters than
+    /// configured, it is replaced after the successful check. Attempts are limited per address (see
+    /// [`crate::throttle`]): past the limit the answer is [`ToriiError::TooManyAttempts`], for known and
+    /// unknown addresses alike, until the wait is over, even with the right password.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidCredentials`]; [`ToriiError::TooManyAttempts`]; [`ToriiError::EmailNotVerified`]
+    /// for the right password of an unverified account when [`Torii::require_verified_email`] is on; a
+    /// storage failure.
+    pub async fn login_user_with_password(
+        &self,
+        email: &str,
+        password: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+    ) -> Result<(User, Session), ToriiError> {
+        let login = self.login_user_with_password_on_device(email, password, user_agent, ip_address, None).await?;
+        Ok((login.user, login.session))
+    }
+
+    /// [`Torii::login_user_with_password`] for a client that keeps device cookies: `device` is the token
+    /// it presented (if any). A valid token issued to this account makes the attempt count against that
+    /// device alone, so a lock caused by others does not apply to it. A successful login returns a
+    /// (renewed) device token to give back to the client.
+    ///
+    /// # Errors
+    /// As [`Torii::login_user_with_password`].
+    pub async fn login_user_with_password_on_device(
+        &self,
+        email: &str,
+        password: &str,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+        device: Option<&DeviceToken>,
+    ) -> Result<PasswordLogin, ToriiError> {
+        let client = explicit_client(&user_agent, &ip_address);
+        let (user, subject) = self.check_password(email, password, device, client.as_ref()).await?;
+        // The right password was given: the counts are cleared even when the address still needs
+        // verifying, since whoever typed it knows the password.
+        let device = self.login_succeeded(&subject, &user).await;
+        if self.require_verified_email && !user.is_email_verified() {
+            tracing::info!(user_id = %user.id, "password login refused: the email address is not verified");
+            let detail = serde_json::json!({ "method": "password", "reason": "email_not_verified" });
+            self.audit(AuditEventKind::LOGIN_FAILED, Some(&user.id), client.as_ref(), detail).await;
+            return Err(ToriiError::EmailNotVerified);
+        }
+        let session = self.session_service.create_session(&user.id, user_agent, ip_address).await?;
+        tracing::info!(user_id = %user.id, session_id = %session.id, "password login succeeded");
+        self.audit_login(&user.id, AuthMethod::Password, &session, client.as_ref()).await;
+        Ok(PasswordLogin { user, session, device })
+    }
+
+    /// Checks an email and password without issuing a session (for re-authentication before a sensitive
+    /// action). Counted like a login attempt.
+    ///
+    /// # Errors
+    /// As [`Torii::login_user_with_password`].
+    pub async fn verify_password_login(&self, email: &str, password: &str) -> Result<User, ToriiError> {
+        let (user, subject) = self.check_password(email, password, None, None).await?;
+        self.login_succeeded(&subject, &user).await;
+        Ok(user)
+    }
+
+    /// The one password check every path goes through: the guessing limits first, then the hash.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        device: Option<&DeviceToken>,
+        client: Option<&ClientContext>,
+    ) -> Result<(User, Subject), ToriiError> {
+        // Refuse absurd inputs before any work; this depends only on the input, so it reveals nothing
+        // about which accounts exist.
+        if password.len() > self.password_policy.max_len().saturating_mul(4) {
+            self.audit_password_failure(None, "malformed", client).await;
+            return Err(ToriiError::InvalidCredentials);
+        }
+        let Ok(email) = validate_email(email) else {
+            self.audit_password_failure(None, "malformed", client).await;
+            return Err(ToriiError::InvalidCredentials);
+        };
+        let user = self.storage.get_user_by_email(&email).await?;
+        // Counted per address whether or not an account has it, before any hashing: a refusal costs
+        // the same for both and says nothing about the account.
+        let subject = self.login_gate(&email, user.as_ref(), device).await?;
+        let stored = match &user {
+            Some(user) => self.storage.get_password_hash(&user.id).await?,
+            None => None,
+        };
+        let verification = self.password_hasher.verify(normalize_password(password), stored).await?;
+        let known = user.as_ref().map(|u| u.id.clone());
+        let (Some(user), true) = (user, verification.valid) else {
+            tracing::info!("password login failed");
+            crate::metrics::password_login(false);
+            let reason = if known.is_some() { "wrong_password" } else { "unknown_account" };
+            self.audit_password_failure(known.as_ref(), reason, client).await;
+            return Err(ToriiError::InvalidCredentials);
+        };
+        crate::metrics::password_login(true);
+        if verification.needs_rehash {
+            self.upgrade_hash(&user.id, password).await;
+        }
+        Ok((user, subject))
+    }
+
+    /// Step-up authentication: checks the session user's password again and rotates the session so it
+    /// counts as freshly authenticated (see [`Torii::is_session_fresh`]). The old token stops working.
+    ///
+    /// # Errors
+    /// [`ToriiError::InvalidCredentials`] for a wrong password; [`ToriiError::TooManyAttempts`];
+    /// [`ToriiError::SessionNotFound`] for an invalid session; a storage failure.
+    pub async fn reauthenticate_with_password(
+        &self,
+        token: &SessionToken,
+        password: &str,
+    ) -> Result<Session, ToriiError> {
+        let session = self.session_service.get_session(token).await?;
+        let user = self.storage.get_user(&session.user_id).await?.ok_or(ToriiError::SessionNotFound)?;
+        self.verify_password_login(&user.email, password).await?;
+        let session = self.session_service.rotate_session(token, true).await?;
+        let detail =
+            serde_json::json!({ "method": "password", "reauthentication": true, "session_id": session.id.as_str() });
+        self.audit(AuditEventKind::LOGIN_SUCCEEDED, Some(&user.id), None, detail).await;
+        Ok(session)
+    }
+
+    async fn audit_password_failure(&self, user_id: Option<&UserId>, reason: &str, client: Option<&ClientContext>) {
+        let detail = serde_json::json!({ "method": "password", "reason": reason });
+        self.audit(AuditEventKind::LOGIN_FAILED, user_id, client, detail).await;
     }
 }
 

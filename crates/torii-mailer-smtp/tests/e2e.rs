@@ -192,10 +192,13 @@ impl App {
         };
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        // A login also sets the device cookie; the session cookie is the other one.
         let cookie = response
             .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| !c.starts_with("torii_device="))
             .and_then(|v| v.split(';').next())
             .and_then(|pair| pair.split_once('='))
             .map(|(_, value)| value.to_owned())

@@ -52,6 +52,10 @@ pub use torii_core::{
 #[doc(inline)]
 pub use torii_core::session_store;
 
+/// Guessing limits (on by default): per account with device cookies, per client address, overall.
+#[doc(inline)]
+pub use torii_core::throttle;
+
 /// Configuration from environment variables, with the table of every variable.
 #[doc(inline)]
 pub use torii_core::settings;
@@ -158,6 +162,9 @@ mod book_doctests {
 
     #[doc = include_str!("../../../book/src/passwords.md")]
     struct Passwords;
+
+    #[doc = include_str!("../../../book/src/rate-limiting.md")]
+    struct RateLimiting;
 
     #[doc = include_str!("../../../book/src/email-flows.md")]
     struct EmailFlows;

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use torii::email_flows::EmailFlows;
 use torii::storage::{MagicLinkStorage, OAuthStorage, PasskeyStorage};
 use torii::{RepositoryProvider, Torii};
-use torii_axum::{AuthUser, CookieConfig, FreshAuthUser, no_store};
+use torii_axum::{AuthUser, CookieConfig, FreshAuthUser, TrustedProxies, no_store};
 
 use crate::page;
 
@@ -19,6 +19,7 @@ use crate::page;
 pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage + OAuthStorage>(
     torii: Arc<Torii<R>>,
     cookies: CookieConfig,
+    trusted_proxies: TrustedProxies,
     email: EmailFlows<R>,
 ) -> Router {
     // The OAuth routes are always mounted: with no provider configured they list none and start nothing.
@@ -27,6 +28,7 @@ pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage +
         .with_passkeys()
         .with_email_flows(email)
         .with_oauth()
+        .with_trusted_proxies(trusted_proxies.clone())
         .build();
     Router::new()
         .merge(page::routes())
@@ -36,6 +38,8 @@ pub(crate) fn router<R: RepositoryProvider + PasskeyStorage + MagicLinkStorage +
         .route("/sensitive", get(sensitive_handler).layer(no_store()))
         .route("/public", get(public_handler))
         .layer(middleware::from_fn(log_request))
+        // `ClientInfo` in the app's own routes finds the client address by the same rules.
+        .layer(axum::Extension(trusted_proxies))
         .with_state(torii)
 }
 

@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context as _, bail};
 use torii::JwtConfig;
-use torii_axum::CookieConfig;
+use torii::throttle::DeviceKey;
+use torii_axum::{CookieConfig, TrustedProxies};
 
 /// The database used when `DATABASE_URL` is not set: a file in the current directory, created if missing.
 const DEFAULT_DATABASE_URL: &str = "sqlite://torii-example.db?mode=rwc";
@@ -56,6 +57,11 @@ pub(crate) struct Config {
     pub(crate) jwt: Option<JwtConfig>,
     /// Sessions unused for this long end (`TORII_IDLE_TIMEOUT_MINUTES`; opaque sessions only).
     pub(crate) idle_timeout: Option<chrono::Duration>,
+    /// Reverse proxies whose forwarding headers give the client address (`TORII_TRUSTED_PROXIES`).
+    pub(crate) trusted_proxies: TrustedProxies,
+    /// The device-cookie signing key shared by every instance (`TORII_DEVICE_KEY`); a random one
+    /// per process when unset.
+    pub(crate) device_key: Option<DeviceKey>,
 }
 
 impl Config {
@@ -107,7 +113,27 @@ impl Config {
             }
             None => None,
         };
-        Ok(Self { database_url, backend, addr: SocketAddr::new(ip, port), cookies, jwt, idle_timeout })
+        let trusted_proxies = match lookup("TORII_TRUSTED_PROXIES") {
+            Some(list) => {
+                TrustedProxies::parse(&list).context("TORII_TRUSTED_PROXIES must list IP addresses or CIDRs")?
+            }
+            None => TrustedProxies::none(),
+        };
+        let device_key = match lookup("TORII_DEVICE_KEY") {
+            // The error names the problem (the length), never the key.
+            Some(key) => Some(DeviceKey::from_bytes(key.as_bytes()).context("TORII_DEVICE_KEY cannot be used")?),
+            None => None,
+        };
+        Ok(Self {
+            database_url,
+            backend,
+            addr: SocketAddr::new(ip, port),
+            cookies,
+            jwt,
+            idle_timeout,
+            trusted_proxies,
+            device_key,
+        })
     }
 }
 
@@ -190,6 +216,22 @@ mod tests {
         let message = format!("{:#}", config(&[("DATABASE_URL", "mariadb://torii:hunter2@db/torii")]).unwrap_err());
         assert!(message.contains("mysql:// URL"), "{message}");
         assert!(!message.contains("hunter2"), "the URL must not be echoed: {message}");
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_device_key_are_checked() {
+        let cfg = config(&[]).unwrap();
+        assert!(cfg.trusted_proxies.is_empty() && cfg.device_key.is_none());
+        let cfg = config(&[
+            ("TORII_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8"),
+            ("TORII_DEVICE_KEY", "a-device-key-that-is-at-least-32-bytes"),
+        ])
+        .unwrap();
+        assert!(cfg.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(cfg.device_key.is_some());
+        assert!(config(&[("TORII_TRUSTED_PROXIES", "10.0.0.0/40")]).is_err());
+        let message = format!("{:#}", config(&[("TORII_DEVICE_KEY", "short-key")]).unwrap_err());
+        assert!(message.contains("32 bytes") && !message.contains("short-key"), "{message}");
     }
 
     #[test]

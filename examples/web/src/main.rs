@@ -55,6 +55,13 @@
 //!   account is answered like any other sign-up (201, no session) and the owner is mailed a notice.
 //!   Nobody is logged in by signing up then: the page asks the new user to sign in. `0` restores the
 //!   409 `email_taken` answer and the login at sign-up.
+//! - `TORII_TRUSTED_PROXIES`: the reverse proxies (IP addresses or CIDRs, separated by commas or
+//!   spaces, e.g. `10.0.0.0/8, fd00::/8`) whose `Forwarded` / `X-Forwarded-For` / `X-Real-IP`
+//!   headers give the client's address. Unset, the socket's peer is the client and those headers are
+//!   ignored (any client can forge them). The per-client guessing limits count by that address.
+//! - `TORII_DEVICE_KEY`: the key (at least 32 bytes) that signs device cookies, which let a browser
+//!   that logged in before keep trying while strangers have locked its account. Unset, each process
+//!   makes a random one; set the same value on every instance behind one site.
 //! - `RUST_LOG`: log filter, default `info,tower_http=warn`.
 //!
 //! Email: a new account is mailed a link that verifies its address; the page can email a sign-in
@@ -137,6 +144,11 @@ where
     let listener = TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let torii = Torii::new(Arc::new(repositories)).with_passkeys(passkeys::from_env(addr.port())?)?;
+    // Guessing limits are on by default; only the device-cookie key may need sharing between instances.
+    let torii = match config.device_key.clone() {
+        Some(key) => torii.with_device_key(key),
+        None => torii,
+    };
     let torii = oauth::with_providers_from_env(torii).await?;
     // JWT_SECRET switches to stateless JWT sessions (revocable through a denylist); without it sessions
     // are opaque tokens stored in the database.
@@ -148,7 +160,7 @@ where
     });
 
     let email = mail.flows(torii.clone(), addr)?;
-    let app = app::router(torii, config.cookies.clone(), email.clone());
+    let app = app::router(torii, config.cookies.clone(), config.trusted_proxies.clone(), email.clone());
     tracing::info!(
         url = %format!("http://{addr}/"),
         mailer = mail.mailer_name(),

@@ -105,7 +105,21 @@ function showMessage(text, kind = 'error') {
   message.hidden = text === '';
 }
 
+/** A wait in words: "45 seconds", "3 minutes", "2 hours". */
+function waitText(seconds) {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  if (seconds < 90 * 60) return `${Math.ceil(seconds / 60)} minutes`;
+  return `${Math.ceil(seconds / 3600)} hours`;
+}
+
 function errorText(result) {
+  // 429: a guessing limit. The same answer whether or not the account exists, so the page cannot say
+  // more than this; the other ways in are never limited by a lock on password attempts.
+  if (result.status === 429) {
+    const seconds = Number(result.data?.retry_after) || 60;
+    return `Too many attempts. For your security, please wait ${waitText(seconds)} before trying again. ` +
+      'You can still sign in with an email link or a passkey, or reset your password.';
+  }
   return result.data?.message ?? `Request failed (HTTP ${result.status})`;
 }
 

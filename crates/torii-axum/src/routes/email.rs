@@ -13,11 +13,13 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use torii_core::email_flows::{EmailFlows, OtherSessions};
 use torii_core::storage::{DroppedCredentials, MagicLinkStorage};
+use torii_core::throttle::ClientAction;
 use torii_core::{RepositoryProvider, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
 use super::dto::{LoginResponse, SessionInfo};
+use super::throttle::limit_client;
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -111,11 +113,13 @@ pub(crate) struct ChangedResponse {
 }
 
 /// `POST /magic-link`: 202 whether or not the address has an account, in the same time: everything
-/// that depends on the account happens in the background after the answer.
+/// that depends on the account happens in the background after the answer (429 past the client's limit).
 async fn request_magic_link<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
+    client: ClientInfo,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    limit_client(flows.torii(), ClientAction::MagicLink, &client).await?;
     flows.queue_magic_link(&body.email)?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }
@@ -175,11 +179,13 @@ async fn resend_verification<R: RepositoryProvider + MagicLinkStorage>(
 }
 
 /// `POST /password/forgot`: 202 whether or not the address has an account, in the same time (see
-/// `POST /magic-link`).
+/// `POST /magic-link`; 429 past the client's limit).
 async fn forgot_password<R: RepositoryProvider + MagicLinkStorage>(
     Extension(flows): Extension<EmailFlows<R>>,
+    client: ClientInfo,
     ApiJson(body): ApiJson<EmailRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    limit_client(flows.torii(), ClientAction::PasswordReset, &client).await?;
     flows.queue_password_reset(&body.email)?;
     Ok((StatusCode::ACCEPTED, Json(ACCEPTED)))
 }

@@ -11,6 +11,7 @@ mod password;
 mod reauth;
 mod security_events;
 mod sessions;
+mod throttle;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +35,7 @@ use crate::config::CookieConfig;
 use crate::context::AuthContext;
 use crate::csrf::{CsrfConfig, csrf_guard};
 use crate::error::ApiError;
+use crate::proxy::TrustedProxies;
 
 /// Default limit on request bodies of auth routes: credentials are tiny, so anything larger is refused
 /// before it is buffered.
@@ -51,6 +53,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
         email: None,
         after_register: None,
         existing_account: None,
+        trusted_proxies: TrustedProxies::none(),
         #[cfg(feature = "passkey")]
         passkeys: None,
     }
@@ -63,7 +66,7 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// | Method and path | What |
 /// |---|---|
 /// | `POST /register` | `{email, password, bearer?}` → 201 `{user, session}` and the session cookie; 409 `email_taken`. With [`Torii::require_verified_email`], or email flows that conceal existing accounts: 201 `{user}` and no session |
-/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie; 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
+/// | `POST /login` | `{email, password, bearer?}` → 200 `{user, session}` and the cookie (plus the device cookie); 401 `invalid_credentials`; 403 `email_not_verified` (right password, unverified address, [`Torii::require_verified_email`] on) |
 /// | `POST /logout` | Revokes the current session, clears the cookie → 204 |
 /// | `GET /user` | The current user |
 /// | `GET /session` | The current session |
@@ -79,6 +82,10 @@ pub fn routes<R: RepositoryProvider>(torii: Arc<Torii<R>>) -> AuthRoutes<R> {
 /// policy's [`fresh_for`](torii_core::SessionPolicy::fresh_for) window (ten minutes by default);
 /// otherwise they answer 403 `reauthentication_required`, and the client calls `POST /reauthenticate`
 /// (or the passkey variant) and retries.
+///
+/// Login, registration, reset and magic-link requests and passkey ceremony starts are limited per
+/// client address and overall, and password attempts per account (see `torii_core::throttle`): past a
+/// limit the answer is 429 `too_many_requests` with `Retry-After`.
 pub struct AuthRoutes<R> {
     torii: Arc<Torii<R>>,
     cookie_config: CookieConfig,
@@ -92,6 +99,8 @@ pub struct AuthRoutes<R> {
     after_register: Option<AfterRegister>,
     /// Set when sign-ups with a registered address are concealed (see `AuthRoutes::with_email_flows`).
     existing_account: Option<ExistingAccount>,
+    /// The proxies whose forwarding headers give the client address (none by default).
+    trusted_proxies: TrustedProxies,
     /// The passkey route group, when enabled (see `AuthRoutes::with_passkeys`).
     #[cfg(feature = "passkey")]
     passkeys: Option<Router<RouteState<R>>>,
@@ -178,6 +187,14 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
         self
     }
 
+    /// Believes forwarding headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) from these proxies
+    /// when finding the client address the per-client limits count (see [`TrustedProxies`]). Without
+    /// it, the socket's peer address is the client and forwarding headers are ignored.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
     /// Builds the router. Its state is already provided, so it nests into a router of any state.
     ///
     /// The cookie configuration is attached to the coordinator here (see
@@ -229,6 +246,7 @@ impl<R: RepositoryProvider> AuthRoutes<R> {
             .layer(DefaultBodyLimit::max(self.body_limit))
             .layer(middleware::from_fn(crate::client::audit_client_context))
             .layer(CookieManagerLayer::new())
+            .layer(axum::Extension(self.trusted_proxies))
             // Auth responses carry personal data and set credentials: no cache may keep them.
             .layer(crate::no_store::no_store())
             .with_state(state)

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use torii_core::storage::PasskeyStorage;
+use torii_core::throttle::ClientAction;
 use torii_core::{
     ChallengeId, PasskeyEnrollmentCompletion, PasskeyInfo, PasskeyLoginCompletion, PasskeyOptions,
     PasskeyRegistrationCompletion, RepositoryProvider, ToriiError,
@@ -17,6 +18,7 @@ use tower_cookies::Cookies;
 
 use super::RouteState;
 use super::dto::{LoginResponse, SessionInfo, UserResponse};
+use super::throttle::limit_client;
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
 use crate::error::ApiError;
@@ -98,9 +100,11 @@ pub struct PasskeyResponse {
 /// `POST /passkey/register/start` → `{challenge_id, options}`.
 pub(crate) async fn register_start<R: RepositoryProvider + PasskeyStorage>(
     State(state): State<RouteState<R>>,
+    client: ClientInfo,
     auth: Option<AuthUser>,
     ApiJson(body): ApiJson<RegisterStart>,
 ) -> Result<Json<PasskeyOptions>, ApiError> {
+    limit_client(&state.torii, ClientAction::PasskeyStart, &client).await?;
     let options = match (&auth, body.email) {
         (Some(auth), _) => {
             state.require_fresh(auth)?;
@@ -169,8 +173,10 @@ pub(crate) async fn register_finish<R: RepositoryProvider + PasskeyStorage>(
 /// shape as known ones.
 pub(crate) async fn login_start<R: RepositoryProvider + PasskeyStorage>(
     State(state): State<RouteState<R>>,
+    client: ClientInfo,
     ApiJson(body): ApiJson<LoginStart>,
 ) -> Result<Json<PasskeyOptions>, ApiError> {
+    limit_client(&state.torii, ClientAction::PasskeyStart, &client).await?;
     let options = match body.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         Some(email) => state.torii.begin_passkey_login(email).await?,
         None => state.torii.begin_passkey_login_usernameless().await?,

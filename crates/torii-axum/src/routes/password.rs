@@ -6,13 +6,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use torii_core::email::validate_email;
+use torii_core::throttle::ClientAction;
 use torii_core::{NewUser, RepositoryProvider, Session, ToriiError, User};
 use tower_cookies::Cookies;
 
 use super::RouteState;
 use super::dto::{LoginResponse, SessionInfo, UserResponse};
+use super::throttle::limit_client;
 use crate::client::ClientInfo;
 use crate::cookies::set_session_cookie;
+use crate::device::{read_device_cookie, set_device_cookie};
 use crate::error::ApiError;
 use crate::extract::find_token;
 use crate::json::ApiJson;
@@ -44,6 +47,7 @@ pub(crate) async fn register<R: RepositoryProvider>(
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    limit_client(&state.torii, ClientAction::Register, &client).await?;
     let user = match state.torii.register_user_with_password(&body.email, &body.password).await {
         Ok(user) => user,
         Err(ToriiError::UserAlreadyExists) if state.existing_account.is_some() => {
@@ -63,6 +67,10 @@ pub(crate) async fn register<R: RepositoryProvider>(
 
 /// `POST /login`. Always issues a new session (a token the client already holds is never adopted) and
 /// revokes the one the request carried, if any.
+///
+/// Guessing is limited per client address and per account (429 `too_many_requests` with
+/// `Retry-After`, the same for known and unknown addresses). A browser that logged in here before
+/// holds a device cookie; its attempts count for it alone, so a lock caused by others does not apply.
 pub(crate) async fn login<R: RepositoryProvider>(
     State(state): State<RouteState<R>>,
     cookies: Cookies,
@@ -70,8 +78,24 @@ pub(crate) async fn login<R: RepositoryProvider>(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (user, session) =
-        state.torii.login_user_with_password(&body.email, &body.password, client.user_agent, client.ip_address).await?;
+    limit_client(&state.torii, ClientAction::Login, &client).await?;
+    let device = read_device_cookie(&cookies, &state.cookies);
+    let login = state
+        .torii
+        .login_user_with_password_on_device(
+            &body.email,
+            &body.password,
+            client.user_agent,
+            client.ip_address,
+            device.as_ref(),
+        )
+        .await?;
+    // Bearer clients get no cookie at all (their attempts count against the account).
+    if let Some(device) = login.device.as_ref().filter(|_| !body.bearer) {
+        let lifetime = state.torii.throttle_policy().device_cookie_lifetime();
+        set_device_cookie(&cookies, &state.cookies, device, lifetime);
+    }
+    let (user, session) = (login.user, login.session);
     if let Some((previous, _)) = find_token(&headers, &state.cookies) {
         // Best effort: the new session is already valid; a stale one left behind expires on its own.
         if let Err(err) = state.torii.delete_session(&previous).await {

@@ -22,4 +22,5 @@ mod prehijack;
 mod rejections;
 mod sessions;
 mod support;
+mod throttle;
 mod timing;

@@ -314,3 +314,22 @@ async fn another_accounts_passkey_does_not_reauthenticate() {
     assert!(reply.set_cookie().is_none());
     assert_eq!(send(&app, get_with_cookie("/auth/user", &ada_token)).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_password_lock_never_blocks_passkey_login() {
+    let app = app().await;
+    let mut device = Device::new();
+    sign_up(&app, &mut device, "ada@example.com").await;
+    // Strangers guess passwords for the address until it is locked for password login.
+    for _ in 0..8 {
+        send(&app, post_json("/auth/login", &json!({ "email": "ada@example.com", "password": "a wild guess" }))).await;
+    }
+    let reply =
+        send(&app, post_json("/auth/login", &json!({ "email": "ada@example.com", "password": "another guess" }))).await;
+    assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    // The passkey still works, with or without the address.
+    for email in [Some("ada@example.com"), None] {
+        let reply = log_in(&app, &mut device, email).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    }
+}

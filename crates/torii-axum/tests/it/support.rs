@@ -39,9 +39,14 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The Set-Cookie header for the session cookie, if any.
+    /// The Set-Cookie header for the session cookie, if any (a login also sets the device cookie).
     pub fn set_cookie(&self) -> Option<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).next()
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| !c.starts_with("torii_device=") && !c.starts_with("__Host-torii_device="))
+            .map(str::to_owned)
     }
 
     /// The token value carried by Set-Cookie.

@@ -300,7 +300,7 @@ impl<S: UserStorage + MagicLinkStorage> EmailFlows<S> {
     }
 }
 
-impl<S: PasswordStorage + MagicLinkStorage> EmailFlows<S> {
+impl<S: PasswordStorage + MagicLinkStorage + RateLimitStorage> EmailFlows<S> {
     /// Registers a user with an email address and password (see [`Torii::register_user_with_password`]),
     /// then mails the verification link (see [`EmailFlows::after_registration`]). The result is the
     /// registration's alone: mail problems are logged, never returned.

@@ -12,7 +12,9 @@ use crate::id::{SessionId, UserId};
 use crate::proof::ProvenAddress;
 use crate::session::Session;
 use crate::storage::DroppedCredentials;
-use crate::storage::{AuditEventKind, MagicLinkStorage, OneTimeToken, PasswordStorage, TokenPurpose, UserStorage};
+use crate::storage::{
+    AuditEventKind, MagicLinkStorage, OneTimeToken, PasswordStorage, RateLimitStorage, TokenPurpose, UserStorage,
+};
 use crate::token::{TokenHash, generate_secret_token};
 use crate::torii::Torii;
 use crate::user::{NewUser, User};
@@ -354,7 +356,7 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
     }
 }
 
-impl<S: PasswordStorage + MagicLinkStorage> Torii<S> {
+impl<S: PasswordStorage + MagicLinkStorage + RateLimitStorage> Torii<S> {
     /// Redeems a password reset token and sets the new password (the policy is enforced). Every session
     /// of the user is revoked and every outstanding single-use token of the address (reset, magic and
     /// verification links) voided. The user is not logged in. Following the link proves the address,

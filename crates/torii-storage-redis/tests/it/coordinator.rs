@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use torii_core::storage::SessionStorage as _;
+use torii_core::storage::{RateLimitStorage as _, SessionStorage as _};
 use torii_core::{ManualClock, SessionConfig, Torii, ToriiError};
 
 use crate::support::{keys_under, redis, redis_url, sqlite};
@@ -74,4 +74,24 @@ async fn expiry_follows_torii_clock_not_redis() {
     assert_eq!(torii.cleanup_expired_sessions().await.unwrap(), 1);
     let left = keys_under(&redis_url(), sessions.key_prefix()).unwrap();
     assert!(left.is_empty(), "keys left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn guessing_limits_are_counted_in_redis_with_the_sessions() {
+    let Some((sessions, _cleanup)) = redis().await else { return };
+    let users = sqlite().await;
+    let torii = Torii::with_storages(Arc::new(users.clone()), Arc::new(sessions.clone()));
+    torii.register_user_with_password("ada@example.com", PASSWORD).await.unwrap();
+    for _ in 0..5 {
+        let result = torii.login_user_with_password("ada@example.com", "a wrong guess", None, None).await;
+        assert!(matches!(result, Err(ToriiError::InvalidCredentials)), "{result:?}");
+    }
+    let result = torii.login_user_with_password("ada@example.com", PASSWORD, None, None).await;
+    assert!(matches!(result, Err(ToriiError::TooManyAttempts { .. })), "{result:?}");
+
+    // The counts are Redis keys; the SQL database holds none (cleaning up every count it could have
+    // finds nothing).
+    assert!(!keys_under(&redis_url(), sessions.key_prefix()).unwrap().is_empty());
+    let far_future = torii.now() + TimeDelta::days(3650);
+    assert_eq!(users.cleanup_expired_rate_limits(far_future, 10_000).await.unwrap(), 0);
 }

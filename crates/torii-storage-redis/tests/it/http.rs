@@ -20,7 +20,13 @@ pub struct Reply {
 impl Reply {
     /// The token carried by the Set-Cookie header.
     pub fn cookie_token(&self) -> Option<String> {
-        let set = self.headers.get(header::SET_COOKIE)?.to_str().ok()?;
+        // A login also sets the device cookie; the session cookie is the other one.
+        let set = self
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| !c.starts_with("torii_device=") && !c.starts_with("__Host-torii_device="))?;
         let (_, value) = set.split(';').next()?.split_once('=')?;
         Some(value.to_owned()).filter(|v| !v.is_empty())
     }

@@ -27,6 +27,7 @@ mod session_store;
 mod session_store_conformance;
 mod sessions;
 mod support;
+mod throttle;
 
 /// The backend `email_flows` and `passkey` run on here: in-memory SQLite. The `on_*` modules run the same
 /// files again on the other backends, each with a `backend` module of its own.

@@ -176,8 +176,11 @@ impl Reply {
     }
 
     /// The first value of a header.
+    /// The first header named `name`. For `set-cookie`, the device cookie a login also sets is
+    /// skipped, so the answer is the session cookie whatever order the two were written in.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        let device = |v: &str| v.starts_with("torii_device=") || v.starts_with("__Host-torii_device=");
+        self.headers.iter().find(|(n, v)| n == name && !(name == "set-cookie" && device(v))).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
