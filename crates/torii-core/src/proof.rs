@@ -67,6 +67,7 @@ impl<S: UserStorage> Torii<S> {
         if signed_in == Some(&user.id) {
             self.storage().set_email_verified(&user.id, now).await?;
             user.email_verified_at = Some(now);
+            self.audit_first_proof(&user.id, true).await;
             return Ok(ProvenAddress { user, dropped: DroppedCredentials::default() });
         }
         let Some(mut dropped) = self.storage().prove_email(&user.id, now).await? else {
@@ -77,6 +78,7 @@ impl<S: UserStorage> Torii<S> {
         // Through the session manager, so JWT sessions and sessions kept in another store end too.
         dropped.sessions = self.delete_sessions_for_user(&user.id).await?;
         user.email_verified_at = Some(now);
+        self.audit_first_proof(&user.id, false).await;
         if !dropped.is_empty() {
             tracing::warn!(
                 user_id = %user.id,
@@ -100,5 +102,11 @@ impl<S: UserStorage> Torii<S> {
             self.audit(crate::storage::AuditEventKind::CREDENTIALS_DROPPED, Some(&user.id), None, detail).await;
         }
         Ok(ProvenAddress { user, dropped })
+    }
+
+    /// Records that an address was proven for the first time (whichever link or code proved it).
+    async fn audit_first_proof(&self, user_id: &UserId, signed_in: bool) {
+        let detail = serde_json::json!({ "first_proof": true, "signed_in": signed_in });
+        self.audit(crate::storage::AuditEventKind::EMAIL_VERIFIED, Some(user_id), None, detail).await;
     }
 }

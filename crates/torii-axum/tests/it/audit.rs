@@ -25,7 +25,7 @@ const WRONG_PASSWORD: &str = "not the password at all";
 
 /// Everything a `tracing` subscriber writes.
 #[derive(Clone, Default)]
-struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct CapturedLog(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for CapturedLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -44,7 +44,7 @@ impl CapturedLog {
         text.lines().filter(|line| line.contains("torii::audit")).map(str::to_owned).collect()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
@@ -52,7 +52,7 @@ impl CapturedLog {
 /// Everything this test binary logs, through one global subscriber (a per-test subscriber would race
 /// with tests running without one over `tracing`'s callsite cache). Tests look up their own events by
 /// id.
-fn capture_logs() -> CapturedLog {
+pub(crate) fn capture_logs() -> CapturedLog {
     static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
     LOG.get_or_init(|| {
         let log = CapturedLog::default();

@@ -20,6 +20,7 @@ mod passkey_limits;
 mod password_change;
 mod prehijack;
 mod rejections;
+mod secrets_scan;
 mod sessions;
 mod support;
 mod throttle;

@@ -294,13 +294,6 @@ impl<S: UserStorage + MagicLinkStorage> Torii<S> {
         let user = self.token_owner(&record).await?.ok_or(INVALID_LINK)?;
         let proven = self.prove_address(user, signed_in).await?;
         tracing::info!(user_id = %proven.user.id, "email address verified");
-        self.audit(
-            AuditEventKind::EMAIL_VERIFIED,
-            Some(&proven.user.id),
-            None,
-            serde_json::json!({ "method": "link" }),
-        )
-        .await;
         Ok(proven)
     }
 
@@ -398,7 +391,8 @@ impl<S: PasswordStorage + MagicLinkStorage + RateLimitStorage> Torii<S> {
         dropped.sessions += revoked;
         let voided = self.void_single_use_tokens(&user.email).await?;
         self.storage().set_password_hash(&user.id, &hash).await?;
-        // The link reached the address, which proves it as well as a verification link would.
+        // The owner proved the address: a lock strangers caused must not keep out the new password.
+        self.clear_login_throttle(&user.email).await;
         tracing::info!(user_id = %user.id, revoked, voided, "password reset");
         self.audit(
             AuditEventKind::PASSWORD_RESET,

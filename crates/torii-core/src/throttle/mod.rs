@@ -149,6 +149,15 @@ impl<S: RateLimitStorage> Torii<S> {
         }
     }
 
+    /// Clears the failed-login count of an address after its owner proved it another way (a password
+    /// reset), so the new password works at once from any client. Best effort: a failure only leaves
+    /// the count to age out.
+    pub(crate) async fn clear_login_throttle(&self, email: &str) {
+        if let Err(err) = self.reset_steps("account", &normalize_email(email), self.throttle.account_steps()).await {
+            tracing::warn!(error = %err, "could not clear the failed-login count after a password reset");
+        }
+    }
+
     /// Decides whose count a password attempt for `email` (already validated) is charged to, counts it,
     /// and refuses it when that count is exhausted. `user` is the account with that address, if any: a
     /// device token only counts when it was issued to that account.
