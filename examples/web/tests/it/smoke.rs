@@ -92,10 +92,12 @@ fn register_use_and_log_out_over_http() {
     // Served with connect info, so the session records the client's address.
     let sessions = server.request("GET", "/auth/sessions", &with_cookie, None).json();
     assert_eq!(sessions["sessions"][0]["ip_address"], "127.0.0.1");
-    // The page's "Recent security events" come from here: the registration, with the client's address.
+    // The page's "Recent security events" come from here, newest first: the re-authentication, the
+    // login and the registration, each with the client's address.
     let events = server.request("GET", "/auth/security-events", &with_cookie, None).json();
-    assert_eq!(events["events"][0]["kind"], "user.registered", "{events}");
-    assert_eq!(events["events"][0]["ip_address"], "127.0.0.1");
+    let kinds: Vec<&str> = events["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["login.succeeded", "login.succeeded", "user.registered"], "{events}");
+    assert!(events["events"].as_array().unwrap().iter().all(|e| e["ip_address"] == "127.0.0.1"), "{events}");
     assert!(!events.to_string().contains("analytical engine"), "no secret in an event");
 
     // Cookie-authenticated state changes must be same-origin JSON.
