@@ -214,3 +214,41 @@ async fn providers_are_listed_without_a_session() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
     assert_eq!(reply.body, serde_json::json!({ "providers": ["idp"] }));
 }
+
+/// A callback the core refuses (here a replayed state) is recorded as a failed login by provider and
+/// reason, with nothing the provider said.
+#[tokio::test]
+async fn a_refused_callback_is_recorded_as_a_failed_login() {
+    let (sender, events) = std::sync::mpsc::channel();
+    let sender = std::sync::Mutex::new(sender);
+    let torii = (*torii().await).clone().with_oauth_provider(Scripted).on_event(move |event| {
+        let _ = sender.lock().unwrap().send(event.clone());
+    });
+    let routes = torii_axum::routes(Arc::new(torii))
+        .with_cookie_config(CookieConfig::secure())
+        .with_oauth_config(OAuthRouteConfig::default())
+        .build();
+    let app: Router = Router::new().nest("/auth", routes);
+    let reply = send(&app, get("/auth/oauth/idp/start")).await;
+    let location = reply.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let state = location.strip_prefix("https://idp.example/authorize?state=").unwrap().to_owned();
+    let callback = || {
+        Request::builder()
+            .uri(format!("/auth/oauth/idp/callback?code=c&state={state}"))
+            .header(header::COOKIE, format!("__Host-torii_oauth_idp={state}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert!(send(&app, callback()).await.status.is_redirection());
+    let replay = send(&app, callback()).await;
+    assert_error(&replay, StatusCode::BAD_REQUEST, "oauth_invalid_state");
+    let failed = std::iter::from_fn(|| events.recv_timeout(std::time::Duration::from_secs(10)).ok())
+        .take(10)
+        .find(|event| event.kind == torii_core::storage::AuditEventKind::LOGIN_FAILED)
+        .expect("a login.failed event");
+    assert_eq!(failed.detail["method"], "oauth");
+    assert_eq!(failed.detail["provider"], "idp");
+    assert_eq!(failed.detail["reason"], "invalid_state");
+    assert!(failed.user_id.is_none());
+    assert!(!failed.detail.to_string().contains(&state), "the state is a secret of the flow");
+}

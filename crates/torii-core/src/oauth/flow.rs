@@ -172,6 +172,37 @@ impl<S: UserStorage + OAuthStorage> Torii<S> {
         user_agent: Option<String>,
         ip_address: Option<String>,
     ) -> Result<OAuthLogin, ToriiError> {
+        let client = crate::torii::explicit_client(&user_agent, &ip_address);
+        let result = self.complete_oauth_callback(provider, callback, user_agent, ip_address).await;
+        if let Err(err) = &result {
+            // What went wrong, by name only: the provider's own text never reaches the log.
+            let reason = match err {
+                ToriiError::OAuth(OAuthError::InvalidState) => "invalid_state",
+                ToriiError::OAuth(OAuthError::ProviderMismatch) => "provider_mismatch",
+                ToriiError::OAuth(OAuthError::IssuerMismatch) => "issuer_mismatch",
+                ToriiError::OAuth(OAuthError::Denied) => "denied",
+                ToriiError::OAuth(OAuthError::CodeExchange(_)) => "code_exchange",
+                ToriiError::OAuth(OAuthError::InvalidIdToken(_)) => "invalid_id_token",
+                ToriiError::OAuth(OAuthError::MissingEmail) => "missing_email",
+                ToriiError::OAuth(OAuthError::EmailInUse) => "email_in_use",
+                ToriiError::OAuth(OAuthError::IdentityInUse) => "identity_in_use",
+                ToriiError::OAuth(OAuthError::LinkRequiresLogin) => "link_requires_login",
+                _ => "refused",
+            };
+            let detail = serde_json::json!({ "method": "oauth", "provider": provider, "reason": reason });
+            self.audit(crate::storage::AuditEventKind::LOGIN_FAILED, None, client.as_ref(), detail).await;
+        }
+        result
+    }
+
+    /// [`Torii::complete_oauth_flow`] without recording a failure.
+    async fn complete_oauth_callback(
+        &self,
+        provider: &str,
+        callback: OAuthCallback,
+        user_agent: Option<String>,
+        ip_address: Option<String>,
+    ) -> Result<OAuthLogin, ToriiError> {
         let oauth = self.oauth.provider(provider)?;
         let state_hash = TokenHash::of(callback.state.expose());
         let state =
