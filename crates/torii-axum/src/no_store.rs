@@ -20,7 +20,7 @@ pub type NoStoreLayer = MapResponseLayer<fn(Response) -> Response>;
 ///     format!("Signed in as {}", user.email)
 /// }
 ///
-/// let app: Router<()> = Router::new().route("/account", get(account)).layer(no_store());
+/// let app: Router<torii_axum::AuthContext> = Router::new().route("/account", get(account)).layer(no_store());
 /// # let _ = app;
 /// ```
 pub fn no_store() -> NoStoreLayer {

@@ -30,7 +30,9 @@ async fn the_seed_login_refuses_after_the_lock_until_it_expires() -> Result<(), 
     }
     assert_eq!(failures, 5, "five tries, then a wait");
     let retry_after = refusal.expect("a refusal");
-    assert!(retry_after >= Duration::from_secs(1) && retry_after <= Duration::from_secs(3600), "{retry_after:?}");
+    // The windows slide and refused attempts count too, so hammering on keeps the wait above the
+    // hour's window, but within two of them.
+    assert!(retry_after >= Duration::from_secs(1) && retry_after <= Duration::from_secs(7200), "{retry_after:?}");
 
     // The right password does not get through either, nor through `verify_password_login`.
     let result = torii.login_user_with_password("ada@example.com", PASSWORD, None, None).await;
