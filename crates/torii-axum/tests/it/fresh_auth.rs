@@ -13,34 +13,12 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use torii_axum::{AuthContext, CookieConfig, FreshAuthUser, require_fresh_auth};
 use torii_core::email_flows::{EmailConfig, EmailFlows, OutboxMailer};
-use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
-use torii_core::{JwtConfig, ManualClock, OAuthError, OAuthProvider, Torii};
+use torii_core::{JwtConfig, ManualClock, Torii};
 use torii_storage_sqlite::SqliteRepositoryProvider;
 
 use crate::support::*;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
-
-struct Idp;
-
-#[torii_core::async_trait]
-impl OAuthProvider for Idp {
-    fn name(&self) -> &str {
-        "idp"
-    }
-
-    fn authorization_url(&self, state: &str) -> Result<AuthorizationStart, OAuthError> {
-        Ok(AuthorizationStart {
-            url: format!("https://idp.example/authorize?state={state}"),
-            pkce_verifier: OAuthSecret::new("verifier"),
-            nonce: None,
-        })
-    }
-
-    async fn exchange_code(&self, _: CodeExchange) -> Result<ProviderIdentity, OAuthError> {
-        Err(OAuthError::Denied)
-    }
-}
 
 async fn sensitive(user: FreshAuthUser) -> String {
     format!("sensitive for {}", user.email)
@@ -52,7 +30,8 @@ async fn app(jwt: bool) -> (Router, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::starting_now());
     let repositories = SqliteRepositoryProvider::connect("sqlite::memory:").await.unwrap();
     repositories.migrate().await.unwrap();
-    let torii = Torii::new(Arc::new(repositories)).with_clock(clock.clone()).with_oauth_provider(Idp);
+    let torii =
+        Torii::new(Arc::new(repositories)).with_clock(clock.clone()).with_oauth_provider(ScriptedProvider::refusing());
     let torii: Arc<Torii<Repo>> = Arc::new(if jwt {
         torii.with_jwt_sessions(JwtConfig::new_hs256(b"a-test-secret-of-at-least-32-bytes".to_vec()))
     } else {

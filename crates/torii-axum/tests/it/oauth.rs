@@ -9,35 +9,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use torii_axum::{CookieConfig, OAuthRouteConfig};
-use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
-use torii_core::{OAuthError, OAuthProvider};
 
-use crate::support::{Reply, Repo, assert_error, get_with_cookie, register, send, torii, with_cookie};
+use crate::support::{
+    Reply, Repo, ScriptedProvider, assert_error, get_with_cookie, register, send, torii, with_cookie,
+};
 
-struct Scripted;
-
-#[torii_core::async_trait]
-impl OAuthProvider for Scripted {
-    fn name(&self) -> &str {
-        "idp"
-    }
-
-    fn authorization_url(&self, state: &str) -> Result<AuthorizationStart, OAuthError> {
-        Ok(AuthorizationStart {
-            url: format!("https://idp.example/authorize?state={state}"),
-            pkce_verifier: OAuthSecret::new("verifier"),
-            nonce: None,
-        })
-    }
-
-    async fn exchange_code(&self, _: CodeExchange) -> Result<ProviderIdentity, OAuthError> {
-        Ok(ProviderIdentity {
-            subject: "sub-1".into(),
-            email: Some("new@example.com".into()),
-            email_verified: true,
-            name: None,
-        })
-    }
+/// The provider of these tests: it vouches for a new address.
+fn scripted() -> ScriptedProvider {
+    ScriptedProvider::identity("sub-1", "new@example.com", true)
 }
 
 async fn app(cookies: CookieConfig) -> Router {
@@ -46,7 +25,7 @@ async fn app(cookies: CookieConfig) -> Router {
 
 async fn app_with(cookies: CookieConfig, config: OAuthRouteConfig) -> Router {
     let torii = torii().await;
-    let torii: Arc<torii_core::Torii<Repo>> = Arc::new((*torii).clone().with_oauth_provider(Scripted));
+    let torii: Arc<torii_core::Torii<Repo>> = Arc::new((*torii).clone().with_oauth_provider(scripted()));
     Router::new().nest("/auth", torii_axum::routes(torii).with_cookie_config(cookies).with_oauth_config(config).build())
 }
 
@@ -221,7 +200,7 @@ async fn providers_are_listed_without_a_session() {
 async fn a_refused_callback_is_recorded_as_a_failed_login() {
     let (sender, events) = std::sync::mpsc::channel();
     let sender = std::sync::Mutex::new(sender);
-    let torii = (*torii().await).clone().with_oauth_provider(Scripted).on_event(move |event| {
+    let torii = (*torii().await).clone().with_oauth_provider(scripted()).on_event(move |event| {
         let _ = sender.lock().unwrap().send(event.clone());
     });
     let routes = torii_axum::routes(Arc::new(torii))

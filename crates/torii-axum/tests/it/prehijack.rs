@@ -10,44 +10,25 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use torii_axum::{CookieConfig, OAuthRouteConfig};
+use torii_core::Torii;
 use torii_core::email_flows::{EmailConfig, EmailFlows, MessageKind, OutboxMailer};
-use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
 use torii_core::storage::AuditLogStorage as _;
-use torii_core::{OAuthError, OAuthProvider, Torii};
 
 #[cfg(feature = "passkey")]
 use crate::passkey::{Device, log_in as passkey_log_in, sign_up as passkey_sign_up};
-use crate::support::{PASSWORD, Reply, Repo, assert_error, get_with_cookie, post_json, send, torii, with_cookie};
+use crate::support::{
+    PASSWORD, Reply, Repo, ScriptedProvider, assert_error, get_with_cookie, post_json, send, torii, with_cookie,
+};
 
 const VICTIM: &str = "victim@example.com";
 const NEW_PASSWORD: &str = "the owner's own passphrase";
 
 /// An identity provider that vouches for nothing: the attacker's account there claims the victim's
 /// address with `email_verified = false`.
-struct CarelessProvider;
-
-#[torii_core::async_trait]
-impl OAuthProvider for CarelessProvider {
-    fn name(&self) -> &str {
-        "idp"
-    }
-
-    fn authorization_url(&self, state: &str) -> Result<AuthorizationStart, OAuthError> {
-        Ok(AuthorizationStart {
-            url: format!("https://idp.example/authorize?state={state}"),
-            pkce_verifier: OAuthSecret::new("verifier"),
-            nonce: None,
-        })
-    }
-
-    async fn exchange_code(&self, _: CodeExchange) -> Result<ProviderIdentity, OAuthError> {
-        Ok(ProviderIdentity {
-            subject: "attacker-at-idp".into(),
-            email: Some(VICTIM.into()),
-            email_verified: false,
-            name: None,
-        })
-    }
+/// An identity provider that vouches for nothing: the attacker's account there claims the victim's
+/// address with `email_verified = false`.
+fn careless_provider() -> ScriptedProvider {
+    ScriptedProvider::identity("attacker-at-idp", VICTIM, false)
 }
 
 struct App {
@@ -59,7 +40,7 @@ struct App {
 /// Every way in at once: passwords, passkeys (when built with them), the careless provider, and the
 /// email flows with an outbox for a mail server.
 async fn app() -> App {
-    let torii = (*torii().await).clone().with_oauth_provider(CarelessProvider);
+    let torii = (*torii().await).clone().with_oauth_provider(careless_provider());
     #[cfg(feature = "passkey")]
     let torii = torii
         .with_passkeys(torii_core::PasskeyConfig::new("example.com", "Example").with_origin(crate::passkey::ORIGIN))

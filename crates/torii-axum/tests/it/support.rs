@@ -7,7 +7,8 @@ use axum::{Json, Router};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use torii_axum::{AuthUser, CookieConfig};
-use torii_core::Torii;
+use torii_core::oauth::{AuthorizationStart, CodeExchange, OAuthSecret, ProviderIdentity};
+use torii_core::{OAuthError, OAuthProvider, Torii};
 use torii_storage_sqlite::SqliteRepositoryProvider;
 use tower::ServiceExt as _;
 
@@ -109,4 +110,39 @@ pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.body["code"], code, "{}", reply.raw);
     assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", reply.raw);
     assert_eq!(reply.headers.get(header::CONTENT_TYPE).unwrap(), "application/json");
+}
+
+/// An identity provider named `idp` for the route tests: its authorization URL carries the state, and
+/// every code exchange answers with the same identity, or is refused.
+pub struct ScriptedProvider(Option<ProviderIdentity>);
+
+impl ScriptedProvider {
+    /// A provider that always vouches (or not, by `email_verified`) for `email` as `subject`.
+    pub fn identity(subject: &str, email: &str, email_verified: bool) -> Self {
+        Self(Some(ProviderIdentity { subject: subject.into(), email: Some(email.into()), email_verified, name: None }))
+    }
+
+    /// A provider that refuses every code exchange.
+    pub fn refusing() -> Self {
+        Self(None)
+    }
+}
+
+#[torii_core::async_trait]
+impl OAuthProvider for ScriptedProvider {
+    fn name(&self) -> &str {
+        "idp"
+    }
+
+    fn authorization_url(&self, state: &str) -> Result<AuthorizationStart, OAuthError> {
+        Ok(AuthorizationStart {
+            url: format!("https://idp.example/authorize?state={state}"),
+            pkce_verifier: OAuthSecret::new("verifier"),
+            nonce: None,
+        })
+    }
+
+    async fn exchange_code(&self, _: CodeExchange) -> Result<ProviderIdentity, OAuthError> {
+        self.0.clone().ok_or(OAuthError::Denied)
+    }
 }
