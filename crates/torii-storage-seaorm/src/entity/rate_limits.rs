@@ -1,4 +1,4 @@
-//! The `rate_limits` table: hit counters per key and fixed window
+//! The `rate_limits` table: hit counters per key and epoch-aligned window (decided as a sliding window)
 //! (`torii_core::storage::RateLimitStorage`).
 
 use sea_orm::entity::prelude::*;
